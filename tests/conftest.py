@@ -1,0 +1,27 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# shared/ sits beside the repository (the developers' checkout and CI's clone alike).
+SHARED_DIR = REPO_ROOT.parent / "shared"
+SSDF = Path(sys.executable).with_name("ssdf")
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root."""
+    return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The project's shared/ folder (profile, reference catalog, official schemas)."""
+    if not SHARED_DIR.is_dir():
+        pytest.fail(f"shared/ not found at {SHARED_DIR}: the tests need it beside the repository")
+    return SHARED_DIR
