@@ -10,9 +10,11 @@ report calls for. Nothing heavy is imported here, so that ``ssdf --help`` stays 
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import inspect
 import sys
+import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -114,12 +116,16 @@ def _global_parameters(formats: Sequence[OutputFormat] | None) -> list[inspect.P
     if formats is not None:
         names = ", ".join(f.value for f in formats)
         help_text = f"Output format: {names}."
+        # A choice type of just the formats this command supports, so --help lists only those.
+        choices = enum.StrEnum(  # type: ignore[misc]
+            "FormatChoice", {f.name: f.value for f in formats}
+        )
         params.append(
             _option(
                 "format_",
-                OutputFormat.TERMINAL,
+                choices(OutputFormat.TERMINAL.value),
                 Annotated[
-                    OutputFormat,
+                    choices,
                     typer.Option(
                         "--format",
                         "-f",
@@ -190,26 +196,32 @@ def command(
     """
 
     def decorate(fn: Callable[..., Report | str | None]) -> Callable[..., None]:
+        # Resolve string annotations (``from __future__ import annotations``) so typer sees
+        # the typer.Option inside Annotated. The return annotation is left out: it names a
+        # report class that the command imports lazily, and typer does not need it.
+        fn.__annotations__.pop("return", None)
+        hints = typing.get_type_hints(fn, include_extras=True)
         signature = inspect.signature(fn)
-        own = [p for p in signature.parameters.values() if p.name != "out"]
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in signature.parameters.values()
+            if p.name != "out"
+        ]
+        reserved = {"format_", "output_", "quiet_", "verbose_"} & set(signature.parameters)
+        if reserved:
+            raise TypeError(f"{fn.__name__}: parameter names {sorted(reserved)} are reserved")
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **params: Any) -> None:
             from ssdf_ai.errors import Error, InputError
 
             out = Output(
-                format=params.pop("format_", OutputFormat.TERMINAL),
+                format=OutputFormat(params.pop("format_", OutputFormat.TERMINAL)),
                 output=params.pop("output_"),
                 quiet=params.pop("quiet_"),
                 verbose=params.pop("verbose_"),
             )
             try:
-                if formats is not None and out.format not in formats:
-                    allowed = ", ".join(f.value for f in formats)
-                    raise InputError(
-                        f"this command does not support --format {out.format.value}",
-                        hint=f"use one of: {allowed}",
-                    )
                 result = fn(*args, out=out, **params)
                 if result is None:
                     code = 0
@@ -225,9 +237,11 @@ def command(
                 fail(InputError(error.strerror or str(error), where=error.filename), False)
             raise typer.Exit(code)
 
+        parameters = [*own, *_global_parameters(formats)]
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
-            parameters=[*own, *_global_parameters(formats)], return_annotation=None
+            parameters=parameters, return_annotation=inspect.Signature.empty
         )
+        wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
         app.command(name, **kwargs)(wrapper)
         return wrapper
 
