@@ -19,7 +19,11 @@ from ssdf_ai.report.base import Report
 SCHEMA_BASE_URI = "https://ssdf-ai.dev/schema/"
 
 # Every report a command can write, as "module:Class". Explicit, so the schemas are complete.
-REPORTS: tuple[str, ...] = ("ssdf_ai.report.base:FindingsReport",)
+REPORTS: tuple[str, ...] = (
+    "ssdf_ai.report.base:FindingsReport",
+    "ssdf_ai.profile:ProfileListReport",
+    "ssdf_ai.profile:ProfileShowReport",
+)
 
 
 def report_classes() -> list[type[Report]]:
