@@ -23,6 +23,9 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.report.base:FindingsReport",
     "ssdf_ai.profile:ProfileListReport",
     "ssdf_ai.profile:ProfileShowReport",
+    "ssdf_ai.config:ConfigValidationReport",
+    "ssdf_ai.config:ConfigShowReport",
+    "ssdf_ai.config:InitReport",
 )
 
 
