@@ -1,7 +1,7 @@
 """Evidence: what it is about (:class:`Subject`) and what was produced (:class:`Artifact`).
 
 Artifacts are content-addressed by SHA-256: the digest is the identity, and the evidence store
-keeps the bytes under ``.ssdf/blobs/sha256/<digest>``.
+keeps the bytes under ``.ssdf/blobs/sha256/<first two hex digits>/<digest>``.
 """
 
 from __future__ import annotations

@@ -50,7 +50,7 @@ class Output:
 
     def status(self, message: str) -> None:
         """Print a status line on stderr unless ``--quiet``."""
-        self.stderr().print(message)
+        self.stderr().print(message, soft_wrap=True)
 
     def progress_enabled(self) -> bool:
         """Whether progress bars should be shown (not when quiet)."""

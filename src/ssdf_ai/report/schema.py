@@ -26,6 +26,12 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.config:ConfigValidationReport",
     "ssdf_ai.config:ConfigShowReport",
     "ssdf_ai.config:InitReport",
+    "ssdf_ai.store.reports:EvidenceListReport",
+    "ssdf_ai.store.reports:RunReport",
+    "ssdf_ai.store.reports:ArtifactReport",
+    "ssdf_ai.store.reports:AddReport",
+    "ssdf_ai.store.reports:ExportReport",
+    "ssdf_ai.store.reports:VerifyReport",
 )
 
 
