@@ -21,6 +21,8 @@ COMMANDS = {
     "ssdf --version": [SSDF, "--version"],
     "ssdf --help": [SSDF, "--help"],
     "ssdf profile --help": [SSDF, "profile", "--help"],
+    "ssdf config --help": [SSDF, "config", "--help"],
+    "ssdf evidence --help": [SSDF, "evidence", "--help"],
 }
 
 

@@ -153,3 +153,20 @@ def test_help_lists_every_command_group() -> None:
     assert result.returncode == 0
     for group in ("init", "config", "profile", "evidence"):
         assert group in result.stdout
+
+
+def test_help_of_every_group_imports_no_heavy_library() -> None:
+    # Start-up stays fast only if help never loads pydantic, SQLAlchemy, Alembic or YAML
+    # (typer 0.29 did, through its option adapters: see docs/benchmarks.md).
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from ssdf_ai.cli import app\n"
+        "for args in ([], ['profile'], ['config'], ['evidence'], ['init']):\n"
+        "    assert CliRunner().invoke(app, [*args, '--help']).exit_code == 0, args\n"
+        "heavy = ('pydantic', 'sqlalchemy', 'alembic', 'yaml')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
