@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The ssdf-ai demo: runs ssdf on the bundled example project (examples/churn).
+# `make demo` runs it with the project's virtualenv on PATH. It works on a copy of the example
+# in a temporary folder, so the repository stays clean and every run starts from an empty store.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d "${TMPDIR:-/tmp}/ssdf-demo.XXXXXX")"
+project="$work/churn"
+cp -R "$here/churn" "$project"
+rm -rf "$project/.ssdf"
+out="$work/out"
+mkdir -p "$out"
+
+step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }
+
+echo "ssdf-ai demo on a copy of examples/churn at $project"
+step "ssdf version" ssdf --version
+
+# PO.1, PO.2, PO.4: requirements, roles and check criteria live in the project's ssdf.toml.
+step "1. Validate the project's configuration (PO.1.1, PO.2.1, PO.4.1)" \
+  ssdf config validate "$project"
+
+# The profile as data: what SP 800-218A asks of an AI model producer.
+step "2. The SP 800-218A profile: high-priority tasks of the PW group" \
+  ssdf profile list --group PW --priority high
+step "   One task with its AI-specific items" ssdf profile show PW.4.4
+step "   Export the profile as an OSCAL catalog and an OSCAL profile over NIST's SSDF 1.1" \
+  ssdf profile export --format oscal --oscal-kind catalog --output "$out/sp800-218a-catalog.json"
+ssdf profile export --format oscal --oscal-kind profile --output "$out/sp800-218a-profile.json"
+
+# The evidence store (.ssdf/ in the project): record what people and tools produce (PO.3.3).
+step "3. Record the dataset's data card as evidence about the dataset (PO.3.3, PS.3.1)" \
+  ssdf evidence add "$project/data/DATA_CARD.md" --kind data-card \
+  --subject "$project/data/customers.csv" --subject-kind dataset --project "$project"
+step "   Record the acquired model's card as evidence about the model (PW.4.4)" \
+  ssdf evidence add "$project/third_party/README.md" --kind model-card \
+  --subject "$project/third_party" --subject-kind model --project "$project"
+step "   What the store holds" ssdf evidence list --kind artifacts --project "$project"
+
+# PS.3.1: archive what a release needs, with a manifest of SHA-256 digests, and check it.
+step "4. Export the evidence as a verifiable archive (PS.3.1)" \
+  ssdf evidence export "$out/evidence.tar" --project "$project"
+step "   Verify the archive" ssdf evidence verify "$out/evidence.tar"
+
+# A tampered copy fails verification with exit code 1 and names the changed member.
+python3 - "$out/evidence.tar" "$out/tampered.tar" <<'PY'
+import io, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as tin, tarfile.open(dst, "w") as tout:
+    for member in tin.getmembers():
+        data = tin.extractfile(member).read()
+        if member.name.startswith("blobs/"):
+            data = data.replace(b"synthetic", b"SYNTHETIC", 1)
+        member.size = len(data)
+        tout.addfile(member, io.BytesIO(data))
+PY
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "   Verify a tampered copy (expect exit code 1)" \
+  "ssdf evidence verify $out/tampered.tar"
+set +e
+ssdf evidence verify "$out/tampered.tar"
+code=$?
+set -e
+if [ "$code" -ne 1 ]; then
+  echo "demo: expected exit code 1 for the tampered archive, got $code" >&2
+  exit 1
+fi
+
+echo
+echo "Demo finished. Outputs are in $out; the example's evidence store is $project/.ssdf"
