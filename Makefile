@@ -3,35 +3,43 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.ssdf-installed
+CORE := $(VENV)/.ssdf-core
+DEV := $(VENV)/.ssdf-dev
 
 .PHONY: demo test lint bench format clean schemas
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
-	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo needs only ssdf-ai itself; tests, lint and benchmarks need the dev extra.
+$(CORE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE)
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(DEV) $(CORE)
+
+demo: $(CORE)
 	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/python -m pytest -n 2 -q
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy src
 
-format: $(STAMP)
+format: $(DEV)
 	$(BIN)/ruff format src tests benchmarks examples
 	$(BIN)/ruff check --fix src tests benchmarks examples
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python benchmarks/startup.py
 
-schemas: $(STAMP)
+schemas: $(DEV)
 	$(BIN)/python -m ssdf_ai.report.schema docs/schema
 
 clean:

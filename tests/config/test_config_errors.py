@@ -268,3 +268,24 @@ def test_validate_text_without_a_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         validate_text(HEAD + "kind2 = 1\n", tmp_path / "inline.toml")
     assert caught.value.problems[0][0] == f"{tmp_path / 'inline.toml'}:4: project.kind2"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[project]\nx = " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+        ('[project]\nname = "' + "x" * (2 << 20) + '"\n', "larger than 1 MiB"),
+    ],
+    ids=["deep-nesting", "huge-file"],
+)
+def test_hostile_files_are_refused_with_exit_2(
+    write_config: Callable[..., Path],
+    ssdf: Callable[..., tuple[int, str, str]],
+    text: str,
+    message: str,
+) -> None:
+    path = write_config(text)
+    code, out, err = ssdf("config", "validate", path.parent)
+    assert code == 2
+    assert out == ""
+    assert message in err

@@ -201,6 +201,13 @@ def validate_text(
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(exc, shown) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively; hostile nesting ends here.
+        raise ConfigError(
+            f"{shown} is nested too deeply to be a configuration file",
+            where=shown,
+            hint="a configuration needs at most a few levels of nesting; check the file",
+        ) from None
 
     prefix: KeyPath = TOOL_TABLE if pyproject else ()
     data: Any = document
@@ -263,7 +270,7 @@ def _pyproject_has_table(path: Path) -> bool | None:
         document = tomllib.loads(text)
     except (OSError, UnicodeDecodeError):
         return False
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return None if _TOOL_HEADER.search(text) else False
     tool = document.get("tool")
     return isinstance(tool, dict) and "ssdf" in tool
