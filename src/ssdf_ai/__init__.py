@@ -17,9 +17,7 @@ A short tour of the public API (imported lazily, so ``import ssdf_ai`` is cheap)
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from ssdf_ai._lazy import lazy_exports
 from ssdf_ai._version import __version__
 
 _LAZY = {
@@ -36,8 +34,4 @@ _LAZY = {
 __all__ = ["__version__", *_LAZY]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ssdf_ai' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

@@ -7,9 +7,8 @@ when one of these commands runs, so that ``ssdf --help`` stays fast.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,8 +17,6 @@ from ssdf_ai.cli._common import Output, command
 if TYPE_CHECKING:
     from ssdf_ai.config import LoadedConfig
     from ssdf_ai.report.base import Report
-
-_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 class Kind(enum.StrEnum):
@@ -31,19 +28,9 @@ class Kind(enum.StrEnum):
     ACQUIRER = "acquirer"
 
 
-def _typer_ready(fn: _F) -> _F:
-    """Resolve the string annotations that ``from __future__ import annotations`` leaves, so
-    that typer sees the ``typer.Argument``/``typer.Option`` inside ``Annotated``. The return
-    annotation names a class imported only inside the command; typer does not need it."""
-    fn.__annotations__.pop("return", None)
-    fn.__annotations__ = get_type_hints(fn, include_extras=True)
-    return fn
-
-
 config_app = typer.Typer(help="Check the project's configuration.", no_args_is_help=True)
 
 
-@_typer_ready
 def init(
     path: Annotated[
         Path,
@@ -86,7 +73,6 @@ def _config() -> None:
 
 
 @command(config_app, "validate")
-@_typer_ready
 def validate(
     path: Annotated[
         Path,
@@ -112,7 +98,6 @@ def validate(
 
 
 @command(config_app, "show")
-@_typer_ready
 def show(
     path: Annotated[
         Path,

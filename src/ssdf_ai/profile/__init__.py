@@ -22,8 +22,9 @@ A short tour (names are imported lazily, so ``import ssdf_ai.profile`` is cheap)
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ssdf_ai._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ssdf_ai.profile._enums import ExportFormat, ItemKind, OscalKind, Priority, Tag
@@ -104,14 +105,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ssdf_ai.profile' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"ssdf_ai.profile.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__getattr__, __dir__ = lazy_exports(
+    __name__, {name: f"{__name__}.{module}" for name, module in _LAZY.items()}, globals()
+)

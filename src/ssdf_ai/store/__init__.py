@@ -20,8 +20,9 @@ A tour (names are imported lazily, so ``import ssdf_ai.store`` does not load SQL
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ssdf_ai._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ssdf_ai.store._archive import (
@@ -86,8 +87,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'ssdf_ai.store' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
