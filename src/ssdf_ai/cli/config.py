@@ -28,6 +28,11 @@ class Kind(enum.StrEnum):
     ACQUIRER = "acquirer"
 
 
+ConfigPath = Annotated[
+    Path,
+    typer.Argument(help="A project directory (searched upwards) or a configuration file."),
+]
+
 config_app = typer.Typer(help="Check the project's configuration.", no_args_is_help=True)
 
 
@@ -74,12 +79,7 @@ def _config() -> None:
 
 @command(config_app, "validate")
 def validate(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="A project directory (searched upwards) or a configuration file.",
-        ),
-    ] = Path("."),
+    path: ConfigPath = Path("."),
     *,
     out: Output,
 ) -> Report:
@@ -99,12 +99,7 @@ def validate(
 
 @command(config_app, "show")
 def show(
-    path: Annotated[
-        Path,
-        typer.Argument(
-            help="A project directory (searched upwards) or a configuration file.",
-        ),
-    ] = Path("."),
+    path: ConfigPath = Path("."),
     *,
     out: Output,
 ) -> Report | str:
