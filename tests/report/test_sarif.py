@@ -99,3 +99,16 @@ def test_severity_is_ordered_by_rank_not_alphabet() -> None:
     assert Severity.CRITICAL > Severity.HIGH > Severity.MEDIUM > Severity.LOW > Severity.INFO
     assert Severity.LOW <= Severity.LOW
     assert max([Severity.MEDIUM, Severity.CRITICAL, Severity.LOW]) is Severity.CRITICAL
+
+
+def test_terminal_view_shows_brackets_in_input_literally() -> None:
+    # Text from scanned input must not be read as rich markup (it would vanish or restyle).
+    finding = Finding(
+        rule_id="SSDF-TEST-001",
+        severity=Severity.HIGH,
+        message="member [bold]x[/bold] changed",
+        location=Location(path="a.tar", address="blobs/[red]"),
+    )
+    text = render(FindingsReport(findings=[finding]), OutputFormat.TERMINAL, color=False, width=200)
+    assert "[bold]x[/bold]" in text
+    assert "a.tar (blobs/[red])" in text

@@ -346,3 +346,16 @@ def test_every_evidence_command_has_help() -> None:
         result = cli("evidence", name, "--help")
         assert result.code == 0
         assert "--project" in result.stdout
+
+
+def test_recorded_names_are_shown_literally_not_as_markup(project: Path) -> None:
+    # A file name is input: "[red]" in it must be printed, not taken as rich markup.
+    odd = project / "card[bold]x.md"
+    odd.write_text("# card\n")
+    added = cli("evidence", "add", odd, "--kind", "review", "--subject", odd, "--project", project)
+    assert added.code == 0, added.stderr
+    assert "card[bold]x.md" in added.stdout
+    for args in (("list", "--kind", "artifacts"), ("show", "1")):
+        shown = cli("evidence", *args, "--project", project)
+        assert shown.code == 0, shown.stderr
+        assert "card[bold]x.md" in shown.stdout.replace("\n", "")

@@ -93,6 +93,7 @@ class FindingsReport(Report):
 
     def terminal(self) -> RenderableType:
         """A table of findings, most severe first."""
+        from rich.markup import escape
         from rich.table import Table
 
         if not self.findings:
@@ -105,6 +106,7 @@ class FindingsReport(Report):
             if f.location.line:
                 where += f":{f.location.line}"
             if f.location.address:
-                where += f" [{f.location.address}]" if where else f.location.address
-            table.add_row(f.severity.value, f.rule_id, where, f.message)
+                where += f" ({f.location.address})" if where else f.location.address
+            # Paths and messages come from scanned input: never let them act as rich markup.
+            table.add_row(f.severity.value, f.rule_id, escape(where), escape(f.message))
         return table

@@ -42,6 +42,13 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
 
 
+def _add_row(table: Table, *cells: str) -> None:
+    """Add a row whose cells are shown literally: recorded names never act as rich markup."""
+    from rich.markup import escape
+
+    table.add_row(*(escape(cell) for cell in cells))
+
+
 def _table(title: str | None, *columns: str) -> Table:
     from rich.table import Table
 
@@ -54,7 +61,8 @@ def _table(title: str | None, *columns: str) -> Table:
 def _runs_table(runs: list[RunRecord], title: str | None = None) -> Table:
     table = _table(title, "run", "command", "status", "exit", "started (UTC)", "host", "user")
     for run in runs:
-        table.add_row(
+        _add_row(
+            table,
             str(run.id),
             run.command,
             run.status.value,
@@ -69,7 +77,8 @@ def _runs_table(runs: list[RunRecord], title: str | None = None) -> Table:
 def _artifacts_table(artifacts: list[ArtifactRecord], title: str | None = None) -> Table:
     table = _table(title, "id", "run", "kind", "digest", "size", "media type", "name")
     for a in artifacts:
-        table.add_row(
+        _add_row(
+            table,
             str(a.id),
             str(a.run_id),
             a.kind,
@@ -84,7 +93,7 @@ def _artifacts_table(artifacts: list[ArtifactRecord], title: str | None = None) 
 def _subjects_table(subjects: list[SubjectRecord], title: str | None = None) -> Table:
     table = _table(title, "id", "kind", "name", "digest")
     for s in subjects:
-        table.add_row(str(s.id), s.kind.value, s.name, s.digest or "")
+        _add_row(table, str(s.id), s.kind.value, s.name, s.digest or "")
     return table
 
 
@@ -126,8 +135,13 @@ class EvidenceListReport(Report):
             table = _table(None, "id", "run", "severity", "rule", "message")
             for record in self.findings:
                 f = record.finding
-                table.add_row(
-                    str(record.id), str(record.run_id), f.severity.value, f.rule_id, f.message
+                _add_row(
+                    table,
+                    str(record.id),
+                    str(record.run_id),
+                    f.severity.value,
+                    f.rule_id,
+                    f.message,
                 )
         shown = self._shown()
         if shown < self.total:
@@ -159,15 +173,16 @@ class RunReport(FindingsReport):
     def terminal(self) -> RenderableType:
         """The run's details, then its subjects, artifacts and findings."""
         from rich.console import Group
+        from rich.markup import escape
 
         run = self.detail.run
         lines = [
-            f"[bold]run {run.id}[/bold]: {run.tool} {run.tool_version} {run.command}",
-            f"  argv:     {' '.join(run.argv)}",
+            f"[bold]run {run.id}[/bold]: " + escape(f"{run.tool} {run.tool_version} {run.command}"),
+            f"  argv:     {escape(' '.join(run.argv))}",
             f"  status:   {run.status.value}"
             + ("" if run.exit_code is None else f" (exit code {run.exit_code})"),
             f"  started:  {_when(run.started_at)} UTC   finished: {_when(run.finished_at) or '-'}",
-            f"  host:     {run.host}" + (f"   user: {run.user}" if run.user else ""),
+            escape(f"  host:     {run.host}" + (f"   user: {run.user}" if run.user else "")),
         ]
         parts: list[RenderableType] = ["\n".join(lines)]
         if self.detail.subjects:
@@ -229,14 +244,16 @@ class AddReport(Report):
 
     def terminal(self) -> RenderableType:
         """One line per thing recorded."""
+        from rich.markup import escape
+
         a = self.artifact
         text = (
-            f"Recorded {a.kind} [bold]sha256:{a.digest}[/bold] ({a.size} bytes, {a.media_type}) "
-            f"as artifact {a.id} of run {self.run_id}."
+            f"Recorded {a.kind} [bold]sha256:{a.digest}[/bold] "
+            f"({a.size} bytes, {escape(a.media_type)}) as artifact {a.id} of run {self.run_id}."
         )
         if self.subject is not None:
             s = self.subject
-            text += f"\nSubject: {s.kind.value} {s.name} sha256:{s.digest}"
+            text += f"\nSubject: {s.kind.value} {escape(s.name)} sha256:{s.digest}"
         return text
 
 
@@ -253,9 +270,12 @@ class ExportReport(Report):
 
     def terminal(self) -> RenderableType:
         """A summary of the archive."""
+        from rich.markup import escape
+
         e = self.export
         return (
-            f"Wrote {e.archive} ({e.size} bytes, compression {e.compression}): {e.runs} run(s), "
+            f"Wrote {escape(str(e.archive))} ({e.size} bytes, compression {e.compression}): "
+            f"{e.runs} run(s), "
             f"{e.subjects} subject(s), {e.artifacts} artifact(s), {e.findings} finding(s), "
             f"{e.blobs} blob(s).\nsha256:{e.sha256}\n"
             "Keep this digest (or sign the archive): it protects the manifest itself."
@@ -289,9 +309,10 @@ class VerifyReport(FindingsReport):
     def terminal(self) -> RenderableType:
         """A verdict line, then the findings if any."""
         from rich.console import Group
+        from rich.markup import escape
 
         what = "members" if self.target_kind == "archive" else "blobs"
-        head = f"{self.target_kind} {self.target}: {self.members} {what} checked"
+        head = escape(f"{self.target_kind} {self.target}: {self.members} {what} checked")
         if self.sha256:
             head += f"\nsha256:{self.sha256}"
         if self.summary is not None:
