@@ -21,6 +21,22 @@ ROLE = (
 # id, text after HEAD, line, key path, message fragment, hint fragment
 CASES = [
     (
+        "approver-role-not-defined",
+        ROLE + '[checks]\napprover_roles = ["a", "security"]\n',
+        10,
+        "checks.approver_roles[1]",
+        "'security' is not the name of a role",
+        "roles: 'a'",
+    ),
+    (
+        "signer-key-outside-project",
+        '[[signers]]\nname = "h"\npublic_key = "../keys/h.pub"\n',
+        6,
+        "signers[0].public_key",
+        "'../keys/h.pub' leaves the project directory",
+        "relative to the project root",
+    ),
+    (
         "unknown-key-with-suggestion",
         ROLE + 'holder = ["x"]\n',
         9,

@@ -196,6 +196,8 @@ fail_on = "low"
 required_controls = []
 # Severities or rule ids (such as SSDF-SCAN-001) whose waiver needs a human approver (PO.4.1.C1).
 require_approval_for = ["high", "critical"]
+# Roles whose holders may approve such waivers. Empty means nobody can (fail closed).
+approver_roles = []
 # Unsafe switches, off by default; each one is reported as a warning when on:
 # unsafe_allow_unscanned = false        # files that could not be scanned would pass
 # unsafe_accept_stale_evidence = false  # evidence older than max_age_days would count
@@ -203,6 +205,12 @@ require_approval_for = ["high", "critical"]
 [checks.evidence]
 # Evidence older than this is stale and must be produced again (PO.4.2).
 max_age_days = 90
+
+# Trusted signers of attestations, waivers and approvals (people who hold a role above), and of
+# assessments imported from other parties. `ssdf keys generate` writes a key pair.
+# [[signers]]
+# name = "Jane Doe"
+# public_key = "keys/jane-doe.pub"
 
 # The evidence store (PO.3.3, PS.3.1). Unset: a SQLite file under .ssdf/ in the project.
 # Keep credentials out of this file.

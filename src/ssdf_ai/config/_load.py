@@ -464,6 +464,7 @@ def _semantic_problems(
     for table, attribute, items in (
         ("roles", "name", [r.name for r in config.roles]),
         ("requirements", "id", [r.id for r in config.requirements]),
+        ("signers", "name", [s.name for s in config.signers]),
     ):
         first: dict[str, int] = {}
         for index, value in enumerate(items):
@@ -479,6 +480,13 @@ def _semantic_problems(
                 )
             else:
                 first[value] = index
+    roles = [r.name for r in config.roles]
+    for index, name in enumerate(config.checks.approver_roles):
+        if name not in roles:
+            at: KeyPath = ("checks", "approver_roles", index)
+            where = f"{_where(shown, locator, prefix, at)}: {format_key_path((*prefix, *at))}"
+            allowed = ", ".join(repr(r) for r in roles) or "none defined"
+            problems.append((where, f"{name!r} is not the name of a role", f"roles: {allowed}"))
     return problems
 
 

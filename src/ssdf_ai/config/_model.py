@@ -279,6 +279,8 @@ class ChecksSection(_Table):
         required_controls: Control ids that must be satisfied for an assessment to pass.
         require_approval_for: Severities or rule ids whose waiver needs a human approver
             (PO.4.1.C1).
+        approver_roles: Names of ``[[roles]]`` whose holders may approve waivers. Empty (the
+            default) means nobody can: waivers that need approval never pass.
         evidence: Freshness of evidence.
         unsafe_allow_unscanned: Count files that could not be scanned as passing instead of
             failing closed.
@@ -287,6 +289,7 @@ class ChecksSection(_Table):
 
     fail_on: Severity = Severity.LOW
     required_controls: tuple[PlainId, ...] = ()
+    approver_roles: tuple[NonEmptyStr, ...] = ()
     require_approval_for: tuple[ApprovalTarget, ...] = (
         Severity.HIGH.value,
         Severity.CRITICAL.value,
@@ -300,6 +303,24 @@ class ChecksSection(_Table):
         default=False,
         description="evidence older than checks.evidence.max_age_days is accepted",
     )
+
+
+class Signer(_Table):
+    """One ``[[signers]]`` entry: whose signatures ssdf-ai trusts, and with which key.
+
+    A signer is a person (matching a role holder) who signs attestations, waivers and
+    approvals, or another party (matching a ``[responsibility]`` party) whose signed
+    assessment may be imported.
+
+    Attributes:
+        name: The person's or party's name, exactly as in ``roles.holders`` or
+            ``[responsibility]``.
+        public_key: The signer's PEM public key file, relative to the project root
+            (``ssdf keys generate`` writes one).
+    """
+
+    name: StrictStr = Field(min_length=1, max_length=200)
+    public_key: RelativePath
 
 
 class StoreSection(_Table):
@@ -323,6 +344,7 @@ class Config(_Table):
             with another party (PO.2.1.N1); ``self`` is this organisation.
         requirements: Security requirements (PO.1).
         checks: Criteria for security checks (PO.4.1).
+        signers: Trusted signers and their public keys.
         store: The evidence store.
     """
 
@@ -334,6 +356,7 @@ class Config(_Table):
     )
     requirements: tuple[Requirement, ...] = ()
     checks: ChecksSection = Field(default_factory=ChecksSection)
+    signers: tuple[Signer, ...] = ()
     store: StoreSection = Field(default_factory=StoreSection)
 
     def party_for(self, task_id: str) -> str:
