@@ -7,6 +7,7 @@ assessment and every renderer work on this one type.
 from __future__ import annotations
 
 import enum
+import hashlib
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,6 +82,8 @@ class Outcome(enum.StrEnum):
     """The verdict of a control or task evaluation.
 
     Richer than pass/fail on purpose: an assessment must say when it could not tell.
+    ``inherited`` marks a task that another party performs (shared responsibility) and whose
+    verdict has not been imported from that party.
     """
 
     SATISFIED = "satisfied"
@@ -91,6 +94,7 @@ class Outcome(enum.StrEnum):
     WAIVED = "waived"
     STALE = "stale"
     UNKNOWN = "unknown"
+    INHERITED = "inherited"
 
 
 class Location(BaseModel):
@@ -133,6 +137,17 @@ class Finding(BaseModel):
     cwe: tuple[str, ...] = ()
     task_ids: tuple[str, ...] = ()
     remediation: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable id of this finding across runs: rule and location, not the message.
+
+        Waivers and approvals name findings by fingerprint, so a waiver survives a re-scan
+        that finds the same problem in the same place.
+        """
+        loc = self.location
+        key = "\x1f".join([self.rule_id, loc.path or "", str(loc.line or ""), loc.address or ""])
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 class Rule(BaseModel):
