@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 CORE := $(VENV)/.ssdf-core
 DEV := $(VENV)/.ssdf-dev
 
-.PHONY: demo test lint bench format clean schemas
+.PHONY: demo test lint bench format clean schemas docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(DEV)
 
 schemas: $(DEV)
 	$(BIN)/python -m ssdf_ai.report.schema docs/schema
+
+# Generated documentation: report schemas and the controls page.
+docs: schemas
+	$(BIN)/python -m ssdf_ai.assess.docs docs/controls.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

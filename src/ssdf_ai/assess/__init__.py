@@ -33,29 +33,25 @@ if TYPE_CHECKING:
         WaiverSummary,
     )
 
-_MODEL = "ssdf_ai.assess.model"
-_LAZY = {
-    name: _MODEL
-    for name in (
-        "Assessment",
-        "AttestationSummary",
-        "Basis",
-        "ControlEntry",
-        "ControlMeta",
-        "ControlResult",
-        "Coverage",
-        "Effort",
-        "EvidenceLink",
-        "FindingStatus",
-        "ImportedAssessment",
-        "RejectedRecord",
-        "RollUp",
-        "Scoring",
-        "TaskVerdict",
-        "WaiverSummary",
-    )
-}
+__all__ = [
+    "Assessment",
+    "AttestationSummary",
+    "Basis",
+    "ControlEntry",
+    "ControlMeta",
+    "ControlResult",
+    "Coverage",
+    "Effort",
+    "EvidenceLink",
+    "FindingStatus",
+    "ImportedAssessment",
+    "RejectedRecord",
+    "RollUp",
+    "Scoring",
+    "TaskVerdict",
+    "WaiverSummary",
+]
 
-__all__ = sorted(_LAZY)
-
-__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
+__getattr__, __dir__ = lazy_exports(
+    __name__, dict.fromkeys(__all__, "ssdf_ai.assess.model"), globals()
+)

@@ -312,6 +312,8 @@ class Assessment(Report):
         waivers: Waivers, valid or not.
         rejected: Signed records that were refused, with the reason.
         imported: Other parties' assessments whose verdicts were used.
+        warnings: Things the reader should know (a plugin control rejected, an unsafe switch
+            on, an unreadable store).
         run_id: The evidence-store run that recorded this assessment.
     """
 
@@ -335,6 +337,7 @@ class Assessment(Report):
     waivers: list[WaiverSummary] = Field(default_factory=list)
     rejected: list[RejectedRecord] = Field(default_factory=list)
     imported: list[ImportedAssessment] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
     run_id: int | None = None
 
     def terminal(self) -> RenderableType:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from ssdf_ai._version import __version__
+from ssdf_ai.cli import assess as _assess
 from ssdf_ai.cli import config as _config
 from ssdf_ai.cli import evidence as _evidence
 from ssdf_ai.cli import profile as _profile
@@ -47,6 +48,7 @@ def _root(
 
 
 _config.register(app)
+_assess.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
 

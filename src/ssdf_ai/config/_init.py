@@ -198,6 +198,9 @@ required_controls = []
 require_approval_for = ["high", "critical"]
 # Roles whose holders may approve such waivers. Empty means nobody can (fail closed).
 approver_roles = []
+# Task priorities whose tasks fail `ssdf gate` unless evidence or a current attestation
+# satisfies them (High, Medium, Low). The default is all of them.
+require_evidence_for = ["High", "Medium", "Low"]
 # Unsafe switches, off by default; each one is reported as a warning when on:
 # unsafe_allow_unscanned = false        # files that could not be scanned would pass
 # unsafe_accept_stale_evidence = false  # evidence older than max_age_days would count

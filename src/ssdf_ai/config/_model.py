@@ -12,7 +12,7 @@ import difflib
 import enum
 import posixpath
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -176,6 +176,7 @@ RelativePath = Annotated[StrictStr, AfterValidator(_check_relative_path)]
 PartyName = Annotated[StrictStr, AfterValidator(_check_party)]
 ApprovalTarget = Annotated[StrictStr, AfterValidator(_check_approval_target)]
 PlainId = Annotated[StrictStr, AfterValidator(_check_plain_id)]
+TaskPriority = Literal["High", "Medium", "Low"]
 
 _WHOLE_PROJECT: tuple[str, ...] = (".",)
 
@@ -281,6 +282,8 @@ class ChecksSection(_Table):
             (PO.4.1.C1).
         approver_roles: Names of ``[[roles]]`` whose holders may approve waivers. Empty (the
             default) means nobody can: waivers that need approval never pass.
+        require_evidence_for: Task priorities (High, Medium, Low) whose tasks fail the gate
+            unless automated evidence or a current attestation satisfies them. Default: all.
         evidence: Freshness of evidence.
         unsafe_allow_unscanned: Count files that could not be scanned as passing instead of
             failing closed.
@@ -290,6 +293,7 @@ class ChecksSection(_Table):
     fail_on: Severity = Severity.LOW
     required_controls: tuple[PlainId, ...] = ()
     approver_roles: tuple[NonEmptyStr, ...] = ()
+    require_evidence_for: tuple[TaskPriority, ...] = ("High", "Medium", "Low")
     require_approval_for: tuple[ApprovalTarget, ...] = (
         Severity.HIGH.value,
         Severity.CRITICAL.value,

@@ -32,6 +32,10 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.store.reports:AddReport",
     "ssdf_ai.store.reports:ExportReport",
     "ssdf_ai.store.reports:VerifyReport",
+    "ssdf_ai.assess.model:Assessment",
+    "ssdf_ai.assess.gate:GateReport",
+    "ssdf_ai.assess.compare:CompareReport",
+    "ssdf_ai.assess.docs:ControlsReport",
 )
 
 

@@ -1,0 +1,196 @@
+"""`ssdf assess`, `ssdf gate` and `ssdf controls` end to end on copies of the example project."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from ssdf_ai.cli import app
+from ssdf_ai.evidence import Subject, SubjectKind
+from ssdf_ai.findings import Finding, Location, Severity
+from ssdf_ai.store import EvidenceStore
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMAS = REPO / "docs" / "schema"
+
+
+def ssdf(*args: str | Path) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    root = tmp_path / "churn"
+    shutil.copytree(REPO / "examples" / "churn", root)
+    return root
+
+
+def make_passable(root: Path) -> None:
+    """Let the example meet every control: approvers set, gate only on controls and findings."""
+    config = root / "ssdf.toml"
+    text = config.read_text().replace(
+        'fail_on = "low"\n',
+        'fail_on = "low"\napprover_roles = ["MLOps"]\nrequire_evidence_for = []\n',
+    )
+    config.write_text(text)
+    code, _, err = ssdf(
+        "evidence", "add", root / "data" / "DATA_CARD.md", "--kind", "data-card",
+        "--subject", root / "data" / "customers.csv", "--subject-kind", "dataset",
+        "--project", root,
+    )  # fmt: skip
+    assert code == 0, err
+
+
+def record_finding(root: Path, severity: Severity) -> Finding:
+    finding = Finding(
+        rule_id="SSDF-SCAN-001",
+        severity=severity,
+        message="pickle opcode GLOBAL imports os.system",
+        location=Location(path="models/model.pkl", address="opcode 12"),
+        task_ids=("PW.4.4",),
+    )
+    with EvidenceStore.open(root) as store, store.run("scan", ["scan", "models"]) as run:
+        subject = run.add_subject(Subject(kind=SubjectKind.MODEL, name="models/model.pkl"))
+        run.add_finding(finding, subject_id=subject)
+        run.set_exit_code(1)
+    return finding
+
+
+def schema(name: str) -> dict[str, object]:
+    return json.loads((SCHEMAS / f"{name}.schema.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_assess_json_is_complete_recorded_and_matches_schema(example: Path) -> None:
+    code, out, err = ssdf("assess", example, "--format", "json")
+    assert code == 0, err
+    data = json.loads(out)
+    jsonschema.validate(data, schema("assessment"), cls=jsonschema.Draft202012Validator)
+    assert len(data["tasks"]) == 48
+    assert data["run_id"] is not None
+    with EvidenceStore.open(example, create=False) as store:
+        stored = store.artifacts(kind="assessment")
+        assert len(stored) == 1
+        assert json.loads(store.read_blob(stored[0].digest))["id"] == data["id"]
+
+
+def test_assess_no_record_leaves_no_store(example: Path) -> None:
+    code, out, _ = ssdf("assess", example, "--no-record")
+    assert code == 0
+    assert "SP 800-218A assessment of churn" in out
+    assert not (example / ".ssdf").exists()
+
+
+def test_gate_fails_on_the_example_and_says_what_fixes_it(example: Path) -> None:
+    code, out, _ = ssdf("gate", example, "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    jsonschema.validate(report, schema("gate"), cls=jsonschema.Draft202012Validator)
+    assert report["passed"] is False
+    rules = {f["rule_id"] for f in report["findings"]}
+    assert rules == {"SSDF-GATE-001", "SSDF-GATE-003"}
+    addresses = {f["location"]["address"] for f in report["findings"]}
+    assert "control:check-criteria-defined" in addresses
+    assert "task:PW.1.1" in addresses
+    assert all(f["remediation"] for f in report["findings"])
+
+
+def test_gate_passes_when_every_criterion_is_met(example: Path) -> None:
+    make_passable(example)
+    code, out, err = ssdf("gate", example)
+    assert code == 0, out + err
+    assert "gate passed" in out
+
+
+@pytest.mark.parametrize(("fail_on", "code"), [("low", 1), ("high", 1), ("critical", 0)])
+def test_gate_fails_on_open_findings_at_or_above_the_threshold(
+    example: Path, fail_on: str, code: int
+) -> None:
+    make_passable(example)
+    config = example / "ssdf.toml"
+    config.write_text(config.read_text().replace('fail_on = "low"', f'fail_on = "{fail_on}"'))
+    finding = record_finding(example, Severity.HIGH)
+    got, out, err = ssdf("gate", example, "--format", "sarif")
+    assert got == code, err
+    results = json.loads(out)["runs"][0]["results"]
+    if code:
+        assert [r["ruleId"] for r in results] == ["SSDF-GATE-002"]
+        fqn = results[0]["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        assert fqn == f"finding:{finding.fingerprint}"
+    else:
+        assert results == []
+
+
+def test_gate_rejects_unknown_required_control(example: Path) -> None:
+    config = example / "ssdf.toml"
+    config.write_text(
+        config.read_text().replace(
+            'fail_on = "low"', 'fail_on = "low"\nrequired_controls = ["nope"]'
+        )
+    )
+    code, _, err = ssdf("gate", example)
+    assert code == 2
+    assert "unknown controls: nope" in err
+
+
+def test_compare_shows_what_changed(example: Path) -> None:
+    assert ssdf("assess", example, "--quiet")[0] == 0
+    make_passable(example)
+    code, out, err = ssdf("assess", example, "--compare", "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    jsonschema.validate(report, schema("assessment-compare"), cls=jsonschema.Draft202012Validator)
+    changed = {c["id"]: (c["before"], c["after"]) for c in report["controls"]}
+    assert changed["check-criteria-defined"] == ("partial", "satisfied")
+    assert changed["evidence-fresh"] == ("not-satisfied", "satisfied")
+    assert report["score_after"] > report["score_before"]
+    assert report["before_run"] is not None
+
+
+def test_compare_without_an_earlier_assessment_is_exit_2(example: Path) -> None:
+    code, _, err = ssdf("assess", example, "--compare")
+    assert code == 2
+    assert "no assessment recorded before this one" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--sign", "ssdf.toml"], "--sign applies to --format json"),
+        (["--against", "1"], "--against needs --compare"),
+        (["--compare", "--format", "html"], "--compare writes terminal or json"),
+        (["--format", "pdf"], "pdf"),
+    ],
+)
+def test_assess_usage_errors_exit_2(example: Path, args: list[str], message: str) -> None:
+    args = [a.replace("ssdf.toml", str(example / "ssdf.toml")) for a in args]
+    code, out, err = ssdf("assess", example, *args)
+    assert code == 2
+    assert message in err
+    assert out == ""
+
+
+def test_controls_list(example: Path) -> None:
+    code, out, _ = ssdf("controls", "list", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    jsonschema.validate(data, schema("controls"), cls=jsonschema.Draft202012Validator)
+    ids = [c["id"] for c in data["controls"]]
+    assert "roles-defined" in ids
+    assert len(ids) == len(set(ids))
+
+
+def test_docs_controls_page_is_generated_from_the_registry() -> None:
+    from ssdf_ai.assess.controls import load_registry
+    from ssdf_ai.assess.docs import render_controls_markdown
+
+    expected = render_controls_markdown([c.meta for c in load_registry(plugins=False).controls])
+    committed = (REPO / "docs" / "controls.md").read_text()
+    assert committed == expected, "docs/controls.md is stale: run `make docs`"
