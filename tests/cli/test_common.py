@@ -151,7 +151,19 @@ def test_help_lists_every_command_group() -> None:
     ssdf = str(Path(sys.executable).with_name("ssdf"))
     result = subprocess.run([ssdf, "--help"], capture_output=True, text=True, check=False)
     assert result.returncode == 0
-    for group in ("init", "config", "profile", "evidence"):
+    for group in (
+        "init",
+        "config",
+        "profile",
+        "evidence",
+        "assess",
+        "gate",
+        "controls",
+        "keys",
+        "attest",
+        "waive",
+        "approve",
+    ):
         assert group in result.stdout
 
 
@@ -162,9 +174,10 @@ def test_help_of_every_group_imports_no_heavy_library() -> None:
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from ssdf_ai.cli import app\n"
-        "for args in ([], ['profile'], ['config'], ['evidence'], ['init']):\n"
+        "for args in ([], ['profile'], ['config'], ['evidence'], ['init'], ['keys'],\n"
+        "             ['assess'], ['gate'], ['controls'], ['attest'], ['waive'], ['approve']):\n"
         "    assert CliRunner().invoke(app, [*args, '--help']).exit_code == 0, args\n"
-        "heavy = ('pydantic', 'sqlalchemy', 'alembic', 'yaml')\n"
+        "heavy = ('pydantic', 'sqlalchemy', 'alembic', 'yaml', 'cryptography')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

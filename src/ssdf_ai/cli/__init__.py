@@ -13,7 +13,9 @@ import typer
 from ssdf_ai._version import __version__
 from ssdf_ai.cli import assess as _assess
 from ssdf_ai.cli import config as _config
+from ssdf_ai.cli import decide as _decide
 from ssdf_ai.cli import evidence as _evidence
+from ssdf_ai.cli import keys as _keys
 from ssdf_ai.cli import profile as _profile
 
 app = typer.Typer(
@@ -49,8 +51,10 @@ def _root(
 
 _config.register(app)
 _assess.register(app)
+_decide.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
+app.add_typer(_keys.app, name="keys")
 
 
 def main() -> None:

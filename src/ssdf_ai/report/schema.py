@@ -36,6 +36,8 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.assess.gate:GateReport",
     "ssdf_ai.assess.compare:CompareReport",
     "ssdf_ai.assess.docs:ControlsReport",
+    "ssdf_ai.assess._decision_reports:KeyReport",
+    "ssdf_ai.assess._decision_reports:DecisionReport",
 )
 
 
