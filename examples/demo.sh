@@ -66,5 +66,49 @@ if [ "$code" -ne 1 ]; then
   exit 1
 fi
 
+# Assessment: every control over the evidence, rolled up to the 48 tasks of SP 800-218A.
+step "5. Assess the project against SP 800-218A (summary as Markdown, as for a pull request)" \
+  ssdf assess "$project" --format markdown
+ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
+echo "(full report: $out/assessment.html, one self-contained file)"
+
+# PO.2.2 (role-based training) is a practice no tool can check: a person attests to it,
+# signing with their own key, and the attestation counts until it expires.
+export SSDF_DEMO_PASSPHRASE="demo passphrase, not a secret"
+step "6. A signing key for the ML engineering lead (passphrase from an environment variable)" \
+  ssdf keys generate "Priya Natarajan" --passphrase-env SSDF_DEMO_PASSPHRASE --project "$project"
+cat >> "$project/ssdf.toml" <<'TOML'
+
+[[signers]]
+name = "Priya Natarajan"
+public_key = "keys/Priya-Natarajan.pub"
+TOML
+step "   Priya attests that role-based training covers AI model threats (PO.2.2)" \
+  ssdf attest PO.2.2 --project "$project" \
+  --statement "All ML engineers completed the AI threat-modelling course (OWASP LLM Top 10)." \
+  --evidence "$project/data/DATA_CARD.md" --by "Priya Natarajan" --role "ML engineering" \
+  --key "$project/keys/Priya-Natarajan.key" --passphrase-env SSDF_DEMO_PASSPHRASE --expires 180d
+step "   What changed since the first assessment" ssdf assess "$project" --compare
+
+# The reports that producers, acquirers and auditors exchange.
+step "7. OSCAL assessment results and POA&M, and the CISA attestation form" \
+  ssdf assess "$project" --format oscal-ar --output "$out/assessment-results.json"
+ssdf assess "$project" --quiet --format oscal-poam --output "$out/poam.json"
+ssdf assess "$project" --quiet --format cisa-text --output "$out/cisa-form.txt"
+ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
+head -n 20 "$out/cisa-form.txt"
+
+# The gate for CI: exit 1 while criteria are not met, with what fixes each failure.
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "8. The CI gate (expect exit code 1: most tasks still need evidence)" \
+  "ssdf gate $project"
+set +e
+ssdf gate "$project" | head -n 25
+code=${PIPESTATUS[0]}
+set -e
+if [ "$code" -ne 1 ]; then
+  echo "demo: expected exit code 1 from the gate, got $code" >&2
+  exit 1
+fi
+
 echo
 echo "Demo finished. Outputs are in $out; the example's evidence store is $project/.ssdf"

@@ -36,10 +36,16 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
     (work,) = tmp_path.iterdir()
     outputs = sorted(p.name for p in (work / "out").iterdir())
     assert outputs == [
+        "assessment-results.json",
+        "assessment.html",
+        "cisa-form.txt",
         "evidence.tar",
+        "poam.json",
         "sp800-218a-catalog.json",
         "sp800-218a-profile.json",
         "tampered.tar",
     ]
+    for expected in ("PO.2.2 │ needs-attestation │ satisfied", "gate failed"):
+        assert expected in result.stdout, expected
     # The demo works on a copy: the repository's example gets no evidence store.
     assert not (REPO / "examples" / "churn" / ".ssdf").exists()

@@ -182,8 +182,8 @@ def gate(assessment: Assessment, checks: ChecksSection) -> GateReport:
             Finding(
                 rule_id=TASK_UNSUPPORTED,
                 severity=PRIORITY_SEVERITY[task.priority],
-                message=f"task {task.task_id} ({task.priority}) is {task.outcome}: "
-                f"{task.rationale}",
+                message=f"task {task.task_id} ({task.priority}) is {task.outcome}"
+                + ("" if task.outcome is Outcome.NEEDS_ATTESTATION else f": {task.rationale}"),
                 location=Location(address=f"task:{task.task_id}"),
                 task_ids=(task.task_id,),
                 remediation=f"`ssdf attest {task.task_id} --statement ... --by ... --role ... "
