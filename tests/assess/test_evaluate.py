@@ -200,3 +200,39 @@ def test_entry_point_plugins_load_and_bad_ones_are_refused(
     assert "not an ssdf_ai.assess.controls.Control" in joined
     assert "failed to load" in joined
     sys.modules.pop("ssdf_plugin_demo", None)
+
+
+@pytest.mark.parametrize(
+    ("age_days", "accept_stale", "expected"),
+    [(10, False, Outcome.SATISFIED), (200, False, Outcome.STALE), (200, True, Outcome.SATISFIED)],
+)
+def test_satisfied_control_on_old_evidence_is_stale(
+    example: Path, age_days: int, accept_stale: bool, expected: Outcome
+) -> None:
+    from ssdf_ai.assess.model import EvidenceLink
+
+    @control(
+        "dated-evidence",
+        title="t",
+        question="q?",
+        task_ids=("PW.1.1",),
+        motivation="m",
+        remediation="r",
+        effort=Effort.LOW,
+    )
+    def dated(this: Control, facts: object) -> object:
+        moment = NOW - dt.timedelta(days=age_days)
+        link = EvidenceLink(kind="run", ref="run:1", observed_at=moment)
+        return this.result(Outcome.SATISFIED, "it was checked", [link])
+
+    if accept_stale:
+        config = example / "ssdf.toml"
+        config.write_text(
+            config.read_text().replace(
+                'fail_on = "low"', 'fail_on = "low"\nunsafe_accept_stale_evidence = true'
+            )
+        )
+    assessment = _assess(example, Registry(controls=(dated,)))
+    result = assessment.controls[0].result
+    assert result.outcome is expected
+    assert ("older than 30 days" in result.rationale) is (expected is Outcome.STALE)

@@ -144,6 +144,25 @@ def _run_control(control: Control, facts: Facts) -> ControlResult:
     return result
 
 
+def _apply_freshness(result: ControlResult, facts: Facts) -> ControlResult:
+    """A satisfied result whose dated evidence is all older than the maximum age is stale."""
+    dated = [link.observed_at for link in result.evidence if link.observed_at is not None]
+    if (
+        result.outcome is not Outcome.SATISFIED
+        or not dated
+        or not all(facts.is_stale(moment) for moment in dated)
+        or facts.loaded.config.checks.unsafe_accept_stale_evidence
+    ):
+        return result
+    days = facts.loaded.config.checks.evidence.max_age_days
+    return result.model_copy(
+        update={
+            "outcome": Outcome.STALE,
+            "rationale": f"{result.rationale} (but its evidence is older than {days} days)",
+        }
+    )
+
+
 def _apply_waivers(result: ControlResult, facts: Facts) -> ControlResult:
     if result.outcome not in FAILING or facts.decisions is None:
         return result
@@ -301,7 +320,10 @@ def assess_facts(
     catalog = catalog or load_catalog()
     registry = registry or load_registry()
     scoring = Scoring()
-    results = [(c, _apply_waivers(_run_control(c, facts), facts)) for c in registry.controls]
+    results = [
+        (c, _apply_waivers(_apply_freshness(_run_control(c, facts), facts), facts))
+        for c in registry.controls
+    ]
     by_task: dict[str, list[tuple[Control, ControlResult]]] = {}
     for control, result in results:
         for task_id in control.meta.task_ids:
