@@ -1,0 +1,166 @@
+"""The model scanner's rules: ids, severities, CWEs and the SP 800-218A items they bear on.
+
+Every finding ``ssdf scan`` reports uses one of these rules; SARIF output and the docs take
+their metadata from here.
+"""
+
+from __future__ import annotations
+
+from ssdf_ai.findings import Confidence, Finding, Location, Rule, Severity
+
+# The profile items model scanning serves: verify and scan acquired models (PW.4.4 R1/R2),
+# scan all models for malware, vulnerabilities and backdoors (PW.7.2 R1), scan frequently
+# (RV.1.2 R1), secure serialization (PW.6.1 C1).
+SCAN_TASKS = ("PW.4.4", "PW.4.4.R2", "PW.7.2", "PW.7.2.R1", "RV.1.2", "RV.1.2.R1")
+
+DANGEROUS_GLOBAL = "SSDF-SCAN-001"
+UNKNOWN_GLOBAL = "SSDF-SCAN-002"
+UNPARSEABLE = "SSDF-SCAN-003"
+NOT_SCANNED = "SSDF-SCAN-004"
+FORMAT_MISMATCH = "SSDF-SCAN-005"
+ARCHIVE_LIMIT = "SSDF-SCAN-006"
+UNSAFE_MEMBER = "SSDF-SCAN-007"
+INVALID_SAFETENSORS = "SSDF-SCAN-008"
+UNSAFE_SERIALIZATION = "SSDF-SCAN-009"
+ZIP_INCONSISTENT = "SSDF-SCAN-010"
+OBJECT_ARRAY = "SSDF-SCAN-011"
+
+RULES: dict[str, Rule] = {
+    rule.id: rule
+    for rule in (
+        Rule(
+            id=DANGEROUS_GLOBAL,
+            name="dangerous-pickle-global",
+            description="A pickle imports or calls something that runs code, touches files, "
+            "processes or the network, or reaches the import machinery when it is loaded.",
+            severity=Severity.CRITICAL,
+            cwe=("CWE-502",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=UNKNOWN_GLOBAL,
+            name="unknown-pickle-global",
+            description="A pickle imports a global that is not on the allowlist of globals known "
+            "to be safe in ML artifacts.",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-502",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=UNPARSEABLE,
+            name="unparseable-content",
+            description="Content could not be fully parsed; what could not be read was not "
+            "checked.",
+            severity=Severity.HIGH,
+            cwe=("CWE-20",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=NOT_SCANNED,
+            name="not-scanned",
+            description="A file could not be scanned (unknown format, too large, unreadable, "
+            "over a time limit); it is not known to be safe.",
+            severity=Severity.HIGH,
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=FORMAT_MISMATCH,
+            name="format-mismatch",
+            description="The file's content is not the format its extension claims.",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-434",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=ARCHIVE_LIMIT,
+            name="archive-limit",
+            description="An archive exceeds the scan limits (members, nesting, expanded size or "
+            "compression ratio): a possible decompression bomb.",
+            severity=Severity.HIGH,
+            cwe=("CWE-409",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=UNSAFE_MEMBER,
+            name="unsafe-archive-member",
+            description="An archive member has an absolute or parent-escaping name, or is a link "
+            "or device: extracting it could write outside the target.",
+            severity=Severity.HIGH,
+            cwe=("CWE-22",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=INVALID_SAFETENSORS,
+            name="invalid-safetensors",
+            description="A safetensors file breaks the format: header size, dtypes, shapes, "
+            "byte ranges, overlaps or gaps.",
+            severity=Severity.HIGH,
+            cwe=("CWE-20",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=UNSAFE_SERIALIZATION,
+            name="unsafe-serialization",
+            description="The model is stored in a format that can run code when loaded "
+            "(pickle-based); convert it to safetensors (`ssdf convert`).",
+            severity=Severity.LOW,
+            cwe=("CWE-502",),
+            task_ids=("PW.6.1", "PW.6.1.C1"),
+        ),
+        Rule(
+            id=ZIP_INCONSISTENT,
+            name="zip-inconsistency",
+            description="A zip archive's local headers disagree with its central directory "
+            "(names, flags, CRC): a way to hide members from some readers.",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-20",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=OBJECT_ARRAY,
+            name="numpy-object-array",
+            description="A NumPy array of dtype object holds a pickle, loaded only with "
+            "allow_pickle=True.",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-502",),
+            task_ids=SCAN_TASKS,
+        ),
+    )
+}
+
+
+def finding(
+    rule_id: str,
+    message: str,
+    *,
+    path: str | None = None,
+    address: str | None = None,
+    severity: Severity | None = None,
+    confidence: Confidence = Confidence.HIGH,
+    remediation: str | None = None,
+) -> Finding:
+    """Build a finding under one of :data:`RULES`.
+
+    Args:
+        rule_id: The rule.
+        message: What was found, naming the global, member and offset where they apply.
+        path: The scanned file, relative to where the scan started.
+        address: Where inside it: ``member data.pkl, offset 1234``.
+        severity: Overrides the rule's severity (e.g. a lower one for a less likely risk).
+        confidence: How sure the rule is.
+        remediation: What to do about it.
+
+    Returns:
+        The finding.
+    """
+    rule = RULES[rule_id]
+    return Finding(
+        rule_id=rule.id,
+        severity=severity or rule.severity,
+        confidence=confidence,
+        message=message,
+        location=Location(path=path, address=address),
+        cwe=rule.cwe,
+        task_ids=rule.task_ids,
+        remediation=remediation,
+    )
