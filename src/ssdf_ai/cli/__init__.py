@@ -17,6 +17,7 @@ from ssdf_ai.cli import decide as _decide
 from ssdf_ai.cli import evidence as _evidence
 from ssdf_ai.cli import keys as _keys
 from ssdf_ai.cli import profile as _profile
+from ssdf_ai.cli import scan as _scan
 
 app = typer.Typer(
     name="ssdf",
@@ -52,6 +53,7 @@ def _root(
 _config.register(app)
 _assess.register(app)
 _decide.register(app)
+_scan.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_keys.app, name="keys")

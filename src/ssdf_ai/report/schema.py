@@ -38,6 +38,7 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.assess.docs:ControlsReport",
     "ssdf_ai.assess._decision_reports:KeyReport",
     "ssdf_ai.assess._decision_reports:DecisionReport",
+    "ssdf_ai.scan.report:ScanReport",
 )
 
 

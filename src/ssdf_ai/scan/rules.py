@@ -24,6 +24,7 @@ INVALID_SAFETENSORS = "SSDF-SCAN-008"
 UNSAFE_SERIALIZATION = "SSDF-SCAN-009"
 ZIP_INCONSISTENT = "SSDF-SCAN-010"
 OBJECT_ARRAY = "SSDF-SCAN-011"
+CUSTOM_CODE = "SSDF-SCAN-012"
 
 RULES: dict[str, Rule] = {
     rule.id: rule
@@ -123,6 +124,15 @@ RULES: dict[str, Rule] = {
             "allow_pickle=True.",
             severity=Severity.MEDIUM,
             cwe=("CWE-502",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=CUSTOM_CODE,
+            name="custom-model-code",
+            description="A model folder holds or references Python code that loading with "
+            "trust_remote_code=True would import and run (config.json auto_map, *.py files).",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-94",),
             task_ids=SCAN_TASKS,
         ),
     )
