@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import pickle
 import shutil
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from ssdf_ai.assess.controls import load_registry
 from ssdf_ai.cli import app
-from ssdf_ai.evidence import Subject, SubjectKind
-from ssdf_ai.findings import Finding, Location, Severity
-from ssdf_ai.store import EvidenceStore
+from ssdf_ai.findings import Finding, Severity
 
 REPO = Path(__file__).resolve().parents[2]
 PRIYA, TOMAS = "Priya Natarajan", "Tomás Ferreira"
@@ -49,13 +50,26 @@ def add_signer(root: Path, name: str, public: Path) -> None:
         handle.write(f'\n[[signers]]\nname = "{name}"\npublic_key = "{rel}"\n')
 
 
+class _Payload:
+    """Pickling this builds a payload that would run a command if it were ever unpickled."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (os.system, ("echo this must never run",))
+
+
 def project(tmp_path: Path, name: str = "churn") -> Path:
+    """A copy of the example whose gate looks at controls and findings, with its models scanned
+    by the real `ssdf scan`. Pickle-based models are accepted (fail_on medium, and the
+    safe-serialization control is not required)."""
     root = tmp_path / name
     shutil.copytree(REPO / "examples" / "churn", root)
     config = root / "ssdf.toml"
+    required = [c.id for c in load_registry(plugins=False).controls if c.id != "safe-serialization"]
     config.write_text(
         config.read_text().replace(
-            'fail_on = "low"\n', 'fail_on = "low"\nrequire_evidence_for = []\n'
+            'fail_on = "low"\n',
+            'fail_on = "medium"\nrequire_evidence_for = []\n'
+            f"required_controls = {json.dumps(required)}\n",
         )
     )
     ok(
@@ -63,21 +77,23 @@ def project(tmp_path: Path, name: str = "churn") -> Path:
         "--subject", root / "data" / "customers.csv", "--subject-kind", "dataset",
         "--project", root,
     )  # fmt: skip
+    scan(root)
     return root
 
 
-def record_finding(root: Path) -> Finding:
-    finding = Finding(
-        rule_id="SSDF-SCAN-001",
-        severity=Severity.HIGH,
-        message="pickle imports os.system",
-        location=Location(path="third_party/model.pkl", address="opcode 7"),
-        task_ids=("PW.4.4",),
+def scan(root: Path) -> list[Finding]:
+    code, out, err = ssdf(
+        "scan", root / "models", root / "third_party", "--project", root, "--format", "json"
     )
-    with EvidenceStore.open(root) as store, store.run("scan", ["scan"]) as run:
-        subject = run.add_subject(Subject(kind=SubjectKind.MODEL, name="third_party/model.pkl"))
-        run.add_finding(finding, subject_id=subject)
-    return finding
+    assert code in (0, 1), err
+    return [Finding.model_validate(f) for f in json.loads(out)["findings"]]
+
+
+def plant_malicious_model(root: Path) -> Finding:
+    """A pickled 'model' carrying a payload, found by the real scanner: its critical finding."""
+    (root / "third_party" / "model.pkl").write_bytes(pickle.dumps(_Payload(), protocol=4))
+    (critical,) = [f for f in scan(root) if f.severity is Severity.CRITICAL]
+    return critical
 
 
 def gate_failures(root: Path) -> tuple[int, list[str]]:
@@ -104,13 +120,13 @@ def test_waived_finding_passes_the_gate_only_once_approved(tmp_path: Path) -> No
     root = project(tmp_path)
     priya, _ = key_pair(root, PRIYA)
     tomas, _ = key_pair(root, TOMAS)
-    finding = record_finding(root)
+    finding = plant_malicious_model(root)
     target = f"finding:{finding.fingerprint}"
-    assert gate_failures(root) == (1, [target])
+    assert gate_failures(root) == (1, ["control:models-scanned", target])
 
     digest = waive(root, target, priya)
-    # High severity is in require_approval_for: the waiver alone does not count.
-    assert gate_failures(root) == (1, [target])
+    # Critical severity is in require_approval_for: the waiver alone does not count.
+    assert gate_failures(root) == (1, ["control:models-scanned", target])
     data = json.loads(ok("assess", root, "--format", "json", "--no-record"))
     (waiver,) = data["waivers"]
     assert waiver["valid"] is False
@@ -126,7 +142,7 @@ def test_waived_finding_passes_the_gate_only_once_approved(tmp_path: Path) -> No
 def test_author_cannot_approve_their_own_waiver(tmp_path: Path) -> None:
     root = project(tmp_path)
     priya, _ = key_pair(root, PRIYA)
-    finding = record_finding(root)
+    finding = plant_malicious_model(root)
     digest = waive(root, f"finding:{finding.fingerprint}", priya)
     code, _, err = ssdf(
         "approve", digest.removeprefix("sha256:")[:12], "--by", PRIYA, "--role", "ML engineering",

@@ -425,7 +425,14 @@ def evidence_fresh(this: Control, facts: Facts) -> ControlResult:
     return this.result(Outcome.SATISFIED, f"evidence recorded within the last {days} days", [link])
 
 
-# The built-in controls, in the order reports list them.
+def _capability_controls() -> tuple[Control, ...]:
+    from ssdf_ai.scan.controls import CONTROLS as SCAN
+
+    return SCAN
+
+
+# The built-in controls, in the order reports list them: the project's own, then each
+# capability's (scanning, ...).
 BUILTIN: tuple[Control, ...] = (
     requirements_documented,
     requirements_third_party,
@@ -436,4 +443,5 @@ BUILTIN: tuple[Control, ...] = (
     evidence_fresh,
     code_owners,
     vulnerability_disclosure,
+    *_capability_controls(),
 )

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from ssdf_ai.assess.decisions import Decisions
     from ssdf_ai.assess.model import FindingStatus
     from ssdf_ai.config import LoadedConfig
-    from ssdf_ai.store import ArtifactRecord, RunRecord
+    from ssdf_ai.store import ArtifactRecord, RunDetail, RunRecord
 
 # Project documents are small; anything larger is not what a control looks for.
 MAX_DOCUMENT_BYTES = 1 << 20
@@ -45,6 +45,8 @@ class Facts:
         runs: Every recorded run, newest first.
         artifacts: Every recorded artifact, newest first.
         findings: Open findings of the newest run of each command, with their waivers.
+        latest: The newest finished run of each command (``scan``, ``assess``…) in detail:
+            its subjects, artifacts and findings.
         decisions: Verified attestations, waivers and refused records.
     """
 
@@ -56,6 +58,7 @@ class Facts:
     runs: list[RunRecord] = dataclasses.field(default_factory=list)
     artifacts: list[ArtifactRecord] = dataclasses.field(default_factory=list)
     findings: list[FindingStatus] = dataclasses.field(default_factory=list)
+    latest: dict[str, RunDetail] = dataclasses.field(default_factory=dict)
     decisions: Decisions | None = None
 
     @property
@@ -126,6 +129,16 @@ class Facts:
                         stack.append((path, depth + 1))
                 elif entry.is_file(follow_symlinks=False):
                     yield path
+
+    def files_under(self, patterns: tuple[str, ...]) -> list[str]:
+        """Project-relative paths of the files the configured patterns cover (bounded walk)."""
+        found: set[str] = set()
+        for pattern in patterns:
+            starts = [self.root] if pattern == "." else sorted(self.root.glob(pattern))
+            for start in starts:
+                if self.inside(start):
+                    found.update(self.relative(p) for p in self.walk(start))
+        return sorted(found)
 
     def model_cards(self) -> list[Path]:
         """Model cards in the configured model paths: a README (or MODEL_CARD.md) beside model

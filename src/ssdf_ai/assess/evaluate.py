@@ -105,14 +105,13 @@ def _read_store(facts: Facts, store: EvidenceStore) -> None:
 
     facts.runs = store.runs()
     facts.artifacts = store.artifacts()
-    latest: dict[str, int] = {}
     for run in facts.runs:  # newest first: the first run of each command is its latest
-        if run.finished_at is not None and run.command not in latest:
-            latest[run.command] = run.id
+        if run.finished_at is not None and run.command not in facts.latest:
+            facts.latest[run.command] = store.get_run(run.id)
     open_findings = [
         (record.run_id, record.finding)
-        for run_id in sorted(latest.values())
-        for record in store.get_run(run_id).findings
+        for detail in sorted(facts.latest.values(), key=lambda d: d.run.id)
+        for record in detail.findings
     ]
     by_fingerprint = {finding.fingerprint: finding for _, finding in open_findings}
     facts.decisions = load_decisions(store, facts.loaded, now=facts.now, findings=by_fingerprint)
