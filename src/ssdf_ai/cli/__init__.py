@@ -13,6 +13,7 @@ import typer
 from ssdf_ai._version import __version__
 from ssdf_ai.cli import assess as _assess
 from ssdf_ai.cli import config as _config
+from ssdf_ai.cli import convert as _convert
 from ssdf_ai.cli import decide as _decide
 from ssdf_ai.cli import evidence as _evidence
 from ssdf_ai.cli import keys as _keys
@@ -54,6 +55,7 @@ _config.register(app)
 _assess.register(app)
 _decide.register(app)
 _scan.register(app)
+_convert.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_keys.app, name="keys")

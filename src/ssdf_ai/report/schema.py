@@ -39,6 +39,7 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.assess._decision_reports:KeyReport",
     "ssdf_ai.assess._decision_reports:DecisionReport",
     "ssdf_ai.scan.report:ScanReport",
+    "ssdf_ai.scan.convert:ConvertReport",
 )
 
 
