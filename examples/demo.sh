@@ -66,8 +66,36 @@ if [ "$code" -ne 1 ]; then
   exit 1
 fi
 
+# PW.4.4, PW.7.2: scan the models (the downloaded one included) without executing anything.
+step "5. Scan the model folders: content-based, nothing is loaded or executed (PW.4.4, PW.7.2)" \
+  ssdf scan "$project/models" "$project/third_party" --project "$project"
+# A "downloaded" pickle whose loading would run a command that creates a canary file.
+canary="$work/CANARY-if-this-exists-the-scanner-executed-the-model"
+python3 - "$project/third_party/extra_head.pkl" "$canary" <<'PY'
+import os, pickle, sys
+class Payload:
+    def __reduce__(self):
+        return (os.system, (f"touch {sys.argv[2]}",))
+with open(sys.argv[1], "wb") as handle:
+    handle.write(pickle.dumps(Payload(), protocol=4))
+PY
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "   A malicious pickle is caught (expect exit code 1) and never run" \
+  "ssdf scan $project/third_party --project $project"
+set +e
+ssdf scan "$project/third_party" --project "$project"
+code=$?
+set -e
+if [ "$code" -ne 1 ] || [ -e "$canary" ]; then
+  echo "demo: the malicious pickle was not caught (exit $code) or was executed" >&2
+  exit 1
+fi
+step "   Converting it to safetensors is refused, naming the offending global (exit code 1)" \
+  bash -c "ssdf convert '$project/third_party/extra_head.pkl' || test \$? -eq 1"
+rm "$project/third_party/extra_head.pkl"
+ssdf scan "$project/models" "$project/third_party" --project "$project" --quiet
+
 # Assessment: every control over the evidence, rolled up to the 48 tasks of SP 800-218A.
-step "5. Assess the project against SP 800-218A (summary as Markdown, as for a pull request)" \
+step "6. Assess the project against SP 800-218A (summary as Markdown, as for a pull request)" \
   ssdf assess "$project" --format markdown
 ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
 echo "(full report: $out/assessment.html, one self-contained file)"
@@ -75,7 +103,7 @@ echo "(full report: $out/assessment.html, one self-contained file)"
 # PO.2.2 (role-based training) is a practice no tool can check: a person attests to it,
 # signing with their own key, and the attestation counts until it expires.
 export SSDF_DEMO_PASSPHRASE="demo passphrase, not a secret"
-step "6. A signing key for the ML engineering lead (passphrase from an environment variable)" \
+step "7. A signing key for the ML engineering lead (passphrase from an environment variable)" \
   ssdf keys generate "Priya Natarajan" --passphrase-env SSDF_DEMO_PASSPHRASE --project "$project"
 cat >> "$project/ssdf.toml" <<'TOML'
 
@@ -91,7 +119,7 @@ step "   Priya attests that role-based training covers AI model threats (PO.2.2)
 step "   What changed since the first assessment" ssdf assess "$project" --compare
 
 # The reports that producers, acquirers and auditors exchange.
-step "7. OSCAL assessment results and POA&M, and the CISA attestation form" \
+step "8. OSCAL assessment results and POA&M, and the CISA attestation form" \
   ssdf assess "$project" --format oscal-ar --output "$out/assessment-results.json"
 ssdf assess "$project" --quiet --format oscal-poam --output "$out/poam.json"
 ssdf assess "$project" --quiet --format cisa-text --output "$out/cisa-form.txt"
@@ -99,7 +127,7 @@ ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
 head -n 20 "$out/cisa-form.txt"
 
 # The gate for CI: exit 1 while criteria are not met, with what fixes each failure.
-printf '\n\033[1m== %s\033[0m\n$ %s\n' "8. The CI gate (expect exit code 1: most tasks still need evidence)" \
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "9. The CI gate (expect exit code 1: most tasks still need evidence)" \
   "ssdf gate $project"
 set +e
 ssdf gate "$project" | head -n 25

@@ -45,7 +45,14 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "sp800-218a-profile.json",
         "tampered.tar",
     ]
-    for expected in ("PO.2.2 │ needs-attestation │ satisfied", "gate failed"):
+    for expected in (
+        "PO.2.2 │ needs-attestation │ satisfied",
+        "gate failed",
+        "Pickle calls posix.system",
+        "conversion refused: posix.system",
+    ):
         assert expected in result.stdout, expected
+    # The malicious pickle was never executed.
+    assert not list(work.glob("CANARY*"))
     # The demo works on a copy: the repository's example gets no evidence store.
     assert not (REPO / "examples" / "churn" / ".ssdf").exists()
