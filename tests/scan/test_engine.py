@@ -55,13 +55,20 @@ def test_symlinks_are_never_followed(tmp_path: Path) -> None:
     ]
 
 
-def test_unknown_binary_and_unsupported_formats_fail_closed(tmp_path: Path) -> None:
+def test_unknown_binary_unsupported_and_broken_formats_fail_closed(tmp_path: Path) -> None:
     (tmp_path / "blob.bin").write_bytes(bytes(range(256)))
+    (tmp_path / "model.7z").write_bytes(b"7z\xbc\xaf\x27\x1c" + b"\0" * 60)
     (tmp_path / "model.gguf").write_bytes(b"GGUF" + b"\0" * 60)
     (tmp_path / "model.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 60)
     result = eng.scan_paths([tmp_path], root=tmp_path)
-    assert _ids(result) == [rules.NOT_SCANNED] * 3
-    assert {s.format for s in result.scanned} == {"unknown", "gguf", "hdf5"}
+    by_file = {f.location.path: f.rule_id for f in result.findings}
+    assert by_file == {
+        "blob.bin": rules.NOT_SCANNED,
+        "model.7z": rules.NOT_SCANNED,
+        "model.gguf": rules.UNPARSEABLE,
+        "model.h5": rules.UNPARSEABLE,
+    }
+    assert {s.format for s in result.scanned} == {"unknown", "7z", "gguf", "hdf5"}
 
 
 def test_a_parser_bug_is_unparseable_not_a_crash(

@@ -58,7 +58,7 @@ COMPRESSED = frozenset({GZIP, BZ2, XZ, LZMA, LZ4, ZLIB})
 ZIP_FAMILY = frozenset({ZIP, TORCH_ZIP, TORCHSCRIPT, KERAS, NPZ})
 TAR_FAMILY = frozenset({TAR, TORCH_TAR})
 # Recognised formats that hold models but are not analysed yet: reported NOT_SCANNED.
-UNSUPPORTED = frozenset({HDF5, KERAS, GGUF, SEVEN_Z, ONNX, TF_SAVEDMODEL})
+UNSUPPORTED = frozenset({SEVEN_Z})
 # Formats whose files are models (evidence subjects of kind "model").
 MODEL_FORMATS = frozenset(
     {

@@ -493,8 +493,30 @@ def _dispatch(  # noqa: C901, PLR0911, PLR0912 - one branch per format
         return kind
     if kind in fmt.ZIP_FAMILY:
         if kind == fmt.KERAS:
-            _not_analysed(ctx, member, detected)
+            _scan_keras_zip(ctx, member, members)
         _scan_zip(ctx, f, member, depth, members)
+        return kind
+    if kind == fmt.HDF5:
+        _scan_hdf5(ctx, f, member)
+        return kind
+    if kind == fmt.GGUF:
+        from ssdf_ai.scan.gguf_check import check_gguf
+
+        f.seek(0)
+        ctx.extend(check_gguf(f, size, path=ctx.display, limits=ctx.limits), member)
+        return kind
+    if kind == fmt.ONNX:
+        from ssdf_ai.scan.onnx_check import check_onnx
+
+        f.seek(0)
+        ctx.extend(check_onnx(f, size, path=ctx.display, limits=ctx.limits), member)
+        return kind
+    if kind == fmt.TF_SAVEDMODEL:
+        from ssdf_ai.scan.savedmodel_check import check_savedmodel
+
+        data = _read_all(ctx, f, size, member, "SavedModel protobuf")
+        if data is not None:
+            ctx.extend(check_savedmodel(data, path=ctx.display, limits=ctx.limits), member)
         return kind
     if kind == fmt.TAR:
         return _scan_tar(ctx, f, size, member, depth)
@@ -521,6 +543,40 @@ def _dispatch(  # noqa: C901, PLR0911, PLR0912 - one branch per format
         )
     )
     return kind
+
+
+def _scan_keras_zip(ctx: _Ctx, member: str | None, members: list[Member]) -> None:
+    """A ``.keras`` archive: its config.json is where Lambda bytecode and custom objects hide."""
+    from ssdf_ai.scan.keras_check import check_keras_config
+
+    for item in members:
+        if item.name == "config.json":
+            inner = _join(member, item.name)
+            data = _read_member(ctx, item, inner)
+            if data is not None:
+                ctx.findings.extend(check_keras_config(data, path=ctx.display, member=inner))
+
+
+def _scan_hdf5(ctx: _Ctx, f: BinaryIO, member: str | None) -> None:
+    """HDF5 (legacy Keras .h5 and .keras weights): the model config attributes are checked."""
+    from ssdf_ai.errors import MissingExtraError
+    from ssdf_ai.scan.keras_check import check_keras_h5
+
+    f.seek(0)
+    try:
+        found = check_keras_h5(f, path=ctx.display, limits=ctx.limits)
+    except MissingExtraError as error:
+        ctx.add(
+            rules.finding(
+                rules.NOT_SCANNED,
+                f"HDF5 content cannot be read: {error.message}",
+                path=ctx.display,
+                address=_member_address(member),
+                remediation=error.hint,
+            )
+        )
+        return
+    ctx.extend(found, member)
 
 
 def _not_analysed(ctx: _Ctx, member: str | None, detected: Detected) -> None:
