@@ -116,40 +116,10 @@ class _Reader:
         return value
 
 
-class _Report:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[Finding] = []
-        self.dropped = 0
-
-    def add(
-        self,
-        rule_id: str,
-        message: str,
-        address: str | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        if len(self.items) >= _MAX_FINDINGS:
-            self.dropped += 1
-            return
-        self.items.append(
-            rules.finding(rule_id, message, path=self.path, address=address, severity=severity)
-        )
-
-    def done(self) -> list[Finding]:
-        if self.dropped:
-            self.items.append(
-                rules.finding(
-                    rules.UNPARSEABLE,
-                    f"{self.dropped} more GGUF problems were not listed one by one",
-                    path=self.path,
-                )
-            )
-        return self.items
-
-
 class _Parser:
-    def __init__(self, f: BinaryIO, size: int, limits: ScanLimits, report: _Report) -> None:
+    def __init__(
+        self, f: BinaryIO, size: int, limits: ScanLimits, report: rules.CappedFindings
+    ) -> None:
         self.r = _Reader(f, size)
         self.size = size
         self.header_cap = limits.max_header_bytes
@@ -344,7 +314,7 @@ def check_gguf(f: BinaryIO, size: int, *, path: str, limits: ScanLimits) -> list
         bound was hit, ``SSDF-SCAN-001`` for a chat template that reaches Python internals;
         empty for a well-formed file with benign templates.
     """
-    report = _Report(path)
+    report = rules.CappedFindings(path, "GGUF problems", limit=_MAX_FINDINGS)
     parser = _Parser(f, size, limits, report)
     try:
         parser.parse()
@@ -473,7 +443,7 @@ def template_indicators(template: str) -> list[tuple[str, str, bool]]:
     return [(name, fragment, critical) for _, name, fragment, critical in hits]
 
 
-def _check_template(key: str, template: str, report: _Report) -> None:
+def _check_template(key: str, template: str, report: rules.CappedFindings) -> None:
     hits = template_indicators(template)
     if not hits:
         return

@@ -69,39 +69,6 @@ class _LimitError(Exception):
     """A scan bound was hit."""
 
 
-class _Report:
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self.items: list[Finding] = []
-        self.dropped = 0
-
-    def add(
-        self,
-        rule_id: str,
-        message: str,
-        address: str | None = None,
-        severity: Severity | None = None,
-    ) -> None:
-        if len(self.items) >= _MAX_FINDINGS:
-            self.dropped += 1
-            return
-        self.items.append(
-            rules.finding(rule_id, message, path=self.path, address=address, severity=severity)
-        )
-
-    def done(self) -> list[Finding]:
-        if self.dropped:
-            self.items.append(
-                rules.finding(
-                    rules.UNPARSEABLE,
-                    f"{self.dropped} more ONNX findings were not listed one by one",
-                    path=self.path,
-                    severity=Severity.MEDIUM,
-                )
-            )
-        return self.items
-
-
 def unsafe_location(location: str) -> str | None:
     """Say why an external data ``location`` is unsafe, relative to the model's directory.
 
@@ -137,7 +104,7 @@ def unsafe_location(location: str) -> str | None:
 
 
 class _Walker:
-    def __init__(self, f: BinaryIO, size: int, report: _Report) -> None:
+    def __init__(self, f: BinaryIO, size: int, report: rules.CappedFindings) -> None:
         self.f = f
         self.size = size
         self.report = report
@@ -405,7 +372,9 @@ def check_onnx(f: BinaryIO, size: int, *, path: str, limits: ScanLimits) -> list
         ``SSDF-SCAN-003`` for a broken wire format; ``SSDF-SCAN-004`` when a bound was hit.
     """
     del limits
-    report = _Report(path)
+    report = rules.CappedFindings(
+        path, "ONNX findings", limit=_MAX_FINDINGS, summary_severity=Severity.MEDIUM
+    )
     walker = _Walker(f, size, report)
     try:
         walker.model()

@@ -174,3 +174,59 @@ def finding(
         task_ids=rule.task_ids,
         remediation=remediation,
     )
+
+
+class CappedFindings:
+    """Collects one file's findings, at most ``limit``, then a single summary finding.
+
+    Hostile files can hold millions of problems; listing each would only flood the report.
+
+    Args:
+        path: The scanned file, for every finding.
+        what: What the summary counts, e.g. ``"GGUF problems"``.
+        limit: How many findings are listed one by one.
+        summary_severity: Severity of the summary finding (``UNPARSEABLE``'s by default).
+    """
+
+    def __init__(
+        self,
+        path: str,
+        what: str,
+        *,
+        limit: int = 50,
+        summary_severity: Severity | None = None,
+    ) -> None:
+        self.path = path
+        self.what = what
+        self.limit = limit
+        self.summary_severity = summary_severity
+        self.items: list[Finding] = []
+        self.dropped = 0
+
+    def add(
+        self,
+        rule_id: str,
+        message: str,
+        address: str | None = None,
+        severity: Severity | None = None,
+    ) -> None:
+        """Record a finding under ``rule_id``, or count it once the limit is reached."""
+        if len(self.items) >= self.limit:
+            self.dropped += 1
+            return
+        self.items.append(
+            finding(rule_id, message, path=self.path, address=address, severity=severity)
+        )
+
+    def done(self) -> list[Finding]:
+        """The findings, with the summary of those not listed."""
+        if self.dropped:
+            self.items.append(
+                finding(
+                    UNPARSEABLE,
+                    f"{self.dropped} more {self.what} were not listed one by one",
+                    path=self.path,
+                    severity=self.summary_severity,
+                )
+            )
+        return self.items
