@@ -90,7 +90,7 @@ if [ "$code" -ne 1 ] || [ -e "$canary" ]; then
   exit 1
 fi
 step "   Converting it to safetensors is refused, naming the offending global (exit code 1)" \
-  bash -c "ssdf convert '$project/third_party/extra_head.pkl' || test \$? -eq 1"
+  bash -c "ssdf convert '$project/third_party/extra_head.pkl' --project '$project' || test \$? -eq 1"
 rm "$project/third_party/extra_head.pkl"
 ssdf scan "$project/models" "$project/third_party" --project "$project" --quiet
 

@@ -22,6 +22,7 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         text=True,
         env=env,
         timeout=300,
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     for expected in (
@@ -52,6 +53,8 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "conversion refused: posix.system",
     ):
         assert expected in result.stdout, expected
+    # Every command wrote its evidence into the example's copy, none into the working directory.
+    assert not (tmp_path / ".ssdf").exists()
     # The malicious pickle was never executed.
     assert not list(work.glob("CANARY*"))
     # The demo works on a copy: the repository's example gets no evidence store.

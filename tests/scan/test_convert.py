@@ -41,6 +41,13 @@ def _app() -> Any:
     return app
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `ssdf convert` records evidence in the current project (.ssdf/ under the working
+    # directory) unless told otherwise: keep that out of the repository.
+    monkeypatch.chdir(tmp_path)
+
+
 def _invoke(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(_app(), ["convert", *args])
     return result.exit_code, result.stdout, result.stderr
@@ -371,3 +378,21 @@ def test_report_schema_round_trip(tmp_path: Path) -> None:
     again = ConvertReport.model_validate_json(report.model_dump_json())
     assert again.tensors == report.tensors
     assert io.BytesIO(Path(report.output or "").read_bytes()).read(8)
+
+
+def test_conversion_and_refusal_are_recorded_as_evidence(tmp_path: Path) -> None:
+    from ssdf_ai.store import EvidenceStore
+
+    np = pytest.importorskip("numpy", reason="numpy writes the test's .npy files")
+    np.save(tmp_path / "w.npy", np.arange(6, dtype=np.float32).reshape(2, 3))
+    np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert _invoke(str(tmp_path / "w.npy"), "--quiet")[0] == 0
+    assert _invoke(str(tmp_path / "obj.npy"), "--quiet")[0] == 1
+    with EvidenceStore.open(tmp_path, create=False) as store:
+        runs = [r for r in store.runs() if r.command == "convert"]
+        assert [r.exit_code for r in runs] == [1, 0]
+        converted = store.get_run(runs[1].id)
+        assert sorted(s.name for s in converted.subjects) == ["w.npy", "w.safetensors"]
+        refused = store.get_run(runs[0].id)
+        assert [f.finding.rule_id for f in refused.findings] == ["SSDF-SCAN-011"]
+        assert len(store.artifacts(kind="convert-report")) == 2

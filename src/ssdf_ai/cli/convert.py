@@ -55,6 +55,19 @@ def register(app: typer.Typer) -> None:
         force: Annotated[
             bool, typer.Option("--force", help="Replace the destination if it exists.")
         ] = False,
+        project: Annotated[
+            Path,
+            typer.Option(
+                "--project",
+                help="The project root; the conversion is recorded in PROJECT/.ssdf.",
+                file_okay=False,
+                show_default=False,
+            ),
+        ] = Path("."),
+        record: Annotated[
+            bool,
+            typer.Option("--record/--no-record", help="Record the conversion as evidence."),
+        ] = True,
         *,
         out: Output,
     ) -> ConvertReport:
@@ -68,9 +81,54 @@ def register(app: typer.Typer) -> None:
 
         del to  # one target today
         report = convert_file(model, dest, force=force)
-        if not out.quiet:
-            if report.output is not None:
-                out.status(f"wrote {report.output} ({len(report.tensors)} tensor(s))")
-            else:
-                out.status(f"refused: {model} was not converted")
+        if record:
+            run_id = _record(project, report)
+            if not out.quiet:
+                out.status(f"recorded as run:{run_id}")
+        if report.output is not None and not out.quiet:
+            out.status(f"wrote {report.output} ({len(report.tensors)} tensor(s))")
         return report
+
+
+def _record(project: Path, report: ConvertReport) -> int:
+    """Record the conversion (PW.6.1 evidence): the source and output as subjects, any refusal
+    finding, and the report; return the run id."""
+    import sys
+
+    from ssdf_ai.cli.evidence import _project, database_url
+    from ssdf_ai.evidence import Subject, SubjectKind
+    from ssdf_ai.store import EvidenceStore
+
+    root = _project(project)
+
+    def name(path: str) -> str:
+        resolved = Path(path).resolve()
+        try:
+            return resolved.relative_to(root.resolve()).as_posix()
+        except ValueError:
+            return str(resolved)
+
+    argv = ["ssdf", *sys.argv[1:]]
+    with (
+        EvidenceStore.open(root, url=database_url(root)) as store,
+        store.run("convert", argv) as run,
+    ):
+        source = run.add_subject(
+            Subject(kind=SubjectKind.MODEL, name=name(report.source), digest=report.source_sha256)
+        )
+        if report.output is not None:
+            run.add_subject(
+                Subject(
+                    kind=SubjectKind.MODEL, name=name(report.output), digest=report.output_sha256
+                )
+            )
+        for finding in report.findings:
+            run.add_finding(finding, subject_id=source)
+        run.add_artifact(
+            report.model_dump_json(indent=2).encode("utf-8"),
+            kind="convert-report",
+            media_type="application/json",
+            name="convert-report.json",
+        )
+        run.set_exit_code(report.exit_code())
+        return run.id
