@@ -112,3 +112,9 @@ def test_terminal_view_shows_brackets_in_input_literally() -> None:
     text = render(FindingsReport(findings=[finding]), OutputFormat.TERMINAL, color=False, width=200)
     assert "[bold]x[/bold]" in text
     assert "a.tar (blobs/[red])" in text
+
+
+def test_report_without_its_own_view_shows_its_data() -> None:
+    text = render(Report(), OutputFormat.TERMINAL, color=False)
+    assert '"report": "report"' in text
+    assert '"name": "ssdf-ai"' in text

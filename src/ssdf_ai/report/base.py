@@ -47,8 +47,14 @@ class Report(BaseModel):
             self.report = self.report_type
 
     def terminal(self) -> RenderableType:
-        """Return a rich renderable for the terminal."""
-        raise NotImplementedError(f"{type(self).__name__} has no terminal view")
+        """Return a rich renderable for the terminal.
+
+        Reports override this with tables; the default shows the report's data as indented,
+        highlighted JSON, so a new report type is readable before it has a view of its own.
+        """
+        from rich.json import JSON
+
+        return JSON(self.model_dump_json(), indent=2)
 
     def exit_code(self) -> int:
         """Return the process exit code this report calls for: 0 clean, 1 findings."""
