@@ -48,7 +48,7 @@ def test_keras_lambda_is_critical_and_plain_model_is_clean(tmp_path: Path, keras
     # Content decides, not the name: the Lambda model renamed to .zip is still caught.
     os.replace(tmp_path / "lambda.keras", tmp_path / "lambda.zip")
     found = _scan(tmp_path)
-    assert ("lambda.zip", rules.DANGEROUS_GLOBAL, Severity.CRITICAL) in found
+    assert ("lambda.zip", rules.EMBEDDED_CODE, Severity.CRITICAL) in found
     assert not [f for f in found if f[0] == "plain.keras"]
 
 
@@ -61,7 +61,7 @@ def test_gguf_template_injection_is_critical(tmp_path: Path) -> None:
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-    assert _scan(tmp_path) == [("evil.gguf", rules.DANGEROUS_GLOBAL, Severity.CRITICAL)]
+    assert _scan(tmp_path) == [("evil.gguf", rules.TEMPLATE_INJECTION, Severity.CRITICAL)]
 
 
 def test_onnx_custom_domain_and_escaping_external_data(tmp_path: Path) -> None:
@@ -84,5 +84,5 @@ def test_onnx_custom_domain_and_escaping_external_data(tmp_path: Path) -> None:
     onnx.save_model(plain, tmp_path / "plain.onnx")
     onnx.save_model(custom, tmp_path / "custom.onnx")
     found = _scan(tmp_path)
-    assert ("custom.onnx", rules.UNKNOWN_GLOBAL, Severity.MEDIUM) in found
+    assert ("custom.onnx", rules.CUSTOM_OPERATOR, Severity.MEDIUM) in found
     assert not [f for f in found if f[0] == "plain.onnx"]

@@ -85,7 +85,7 @@ def test_real_gguf_with_benign_template_is_clean(tmp_path: Path, template: str |
 
 def test_ssti_chat_template_is_critical(tmp_path: Path) -> None:
     findings = check(write_gguf(tmp_path, SSTI))
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.TEMPLATE_INJECTION]
     assert findings[0].severity is Severity.CRITICAL
     assert "__subclasses__" in findings[0].message
     assert "popen" in findings[0].message
@@ -97,7 +97,7 @@ def test_named_chat_templates_are_checked(tmp_path: Path) -> None:
         tmp_path, CHATML, **{"tokenizer.chat_template.tool_use": "{{ lipsum.__globals__ }}"}
     )
     findings = check(data)
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.TEMPLATE_INJECTION]
     assert "tool_use" in findings[0].message
 
 
@@ -279,7 +279,7 @@ def test_big_endian_is_not_scanned() -> None:
 def test_malicious_template_found_even_if_header_breaks_later() -> None:
     data = header(2, 2) + kv_string("tokenizer.chat_template", SSTI) + b"\0\0"
     ids = rule_ids(check(data))
-    assert rules.DANGEROUS_GLOBAL in ids
+    assert rules.TEMPLATE_INJECTION in ids
     assert rules.UNPARSEABLE in ids
 
 

@@ -78,7 +78,7 @@ def test_lambda_layer_is_critical(keras: ModuleType, tmp_path: Path) -> None:
     file = tmp_path / "l.keras"
     dense_model(keras, keras.layers.Lambda(lambda x: x * 2, name="doubler")).save(file)
     findings = check(keras_config(file))
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert findings[0].severity is Severity.CRITICAL
     assert "doubler" in (findings[0].location.address or "")
     assert "member config.json" in (findings[0].location.address or "")
@@ -93,7 +93,7 @@ def test_lambda_in_nested_model_is_found(keras: ModuleType, tmp_path: Path) -> N
     file = tmp_path / "n.keras"
     keras.Model(inputs, keras.layers.Dense(1)(inner(inputs))).save(file)
     findings = check(keras_config(file))
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert "inner/inner_lambda" in (findings[0].location.address or "")
 
 
@@ -106,7 +106,7 @@ def test_custom_registered_layer_is_medium(keras: ModuleType, tmp_path: Path) ->
     file = tmp_path / "c.keras"
     dense_model(keras, Scale(name="scale")).save(file)
     findings = check(keras_config(file))
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT]
     assert findings[0].severity is Severity.MEDIUM
     assert "ssdf_test>Scale" in findings[0].message
     assert "scale" in (findings[0].location.address or "")
@@ -141,7 +141,7 @@ def test_h5_lambda_is_critical(keras: ModuleType, tmp_path: Path) -> None:
     file = tmp_path / "l.h5"
     dense_model(keras, keras.layers.Lambda(lambda x: x * 2, name="doubler")).save(file)
     findings = check_keras_h5(file, path="l.h5", limits=LIMITS)
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert "attribute model_config" in (findings[0].location.address or "")
 
 
@@ -156,7 +156,7 @@ def test_h5_custom_layer_is_medium(keras: ModuleType, tmp_path: Path) -> None:
     file = tmp_path / "c.h5"
     dense_model(keras, Shift()).save(file)
     findings = check_keras_h5(file, path="c.h5", limits=LIMITS)
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT]
     assert "ssdf_test_h5>Shift" in findings[0].message
 
 
@@ -197,7 +197,7 @@ KERAS2_LAMBDA = {
 def test_h5_keras2_lambda_in_bytes_attribute(tmp_path: Path) -> None:
     file = _h5_with(tmp_path, model_config=json.dumps(KERAS2_LAMBDA).encode())
     findings = check_keras_h5(file, path="hand.h5", limits=LIMITS)
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert "evil" in (findings[0].location.address or "")
     assert "os" in findings[0].message
     assert "system" in findings[0].message
@@ -211,7 +211,7 @@ def test_h5_training_config_is_checked(tmp_path: Path) -> None:
         training_config=json.dumps(training),
     )
     findings = check_keras_h5(file, path="hand.h5", limits=LIMITS)
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT]
     assert "attribute training_config" in (findings[0].location.address or "")
 
 
@@ -267,7 +267,7 @@ def test_keras3_lambda_dict_anywhere() -> None:
         },
     }
     findings = check(config)
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert "s/d" in (findings[0].location.address or "")
 
 
@@ -286,7 +286,7 @@ def test_dangerous_module_function_is_critical() -> None:
         },
     }
     findings = check(config)
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert "os.system" in findings[0].message
 
 
@@ -310,7 +310,7 @@ def test_keras_modules_are_allowed(module: str) -> None:
 def test_other_modules_are_medium(module: str) -> None:
     config = {"module": module, "class_name": "X", "config": {"name": "x"}}
     findings = check(config)
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT]
     assert findings[0].severity is Severity.MEDIUM
 
 
@@ -347,7 +347,7 @@ def test_duplicate_keys_are_reported_and_last_copy_checked() -> None:
         b'{"class_name": "Lambda", "config": {"name": "l", "function": 1, '
         b'"function": {"class_name": "__lambda__", "config": {"code": ""}}}}'
     )
-    assert sorted(rule_ids(check(raw))) == sorted([rules.UNPARSEABLE, rules.DANGEROUS_GLOBAL])
+    assert sorted(rule_ids(check(raw))) == sorted([rules.UNPARSEABLE, rules.EMBEDDED_CODE])
 
 
 def test_findings_are_capped() -> None:

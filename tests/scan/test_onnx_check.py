@@ -105,7 +105,7 @@ def test_unsafe_external_location_is_found(tmp_path: Path, location: str) -> Non
             if entry.key == "location":
                 entry.value = location
     findings = check(model.SerializeToString())
-    assert rule_ids(findings) == [rules.UNSAFE_MEMBER]
+    assert rule_ids(findings) == [rules.EXTERNAL_DATA_PATH]
     assert findings[0].severity is Severity.HIGH
     assert "'W'" in findings[0].message
     assert location in findings[0].message or repr(location)[1:-1] in findings[0].message
@@ -125,7 +125,7 @@ def test_unsafe_location_in_subgraph_attribute_tensor() -> None:
     )
     loop = helper.make_node("Loop", ["", ""], ["Y"], body=body, name="loop")
     findings = check(make_model([loop]).SerializeToString())
-    assert rule_ids(findings) == [rules.UNSAFE_MEMBER]
+    assert rule_ids(findings) == [rules.EXTERNAL_DATA_PATH]
     assert "subgraph" in (findings[0].location.address or "")
 
 
@@ -153,7 +153,7 @@ def test_custom_domain_is_found() -> None:
     nodes = [helper.make_node("Pwn", ["X"], ["Y"], domain="evil.custom", name="bad")]
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("evil.custom", 1)]
     findings = check(make_model(nodes, opsets).SerializeToString())
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OPERATOR]
     assert findings[0].severity is Severity.MEDIUM
     assert "evil.custom" in findings[0].message
     assert "Pwn" in findings[0].message
@@ -162,7 +162,7 @@ def test_custom_domain_is_found() -> None:
 def test_custom_opset_without_nodes_is_found() -> None:
     opsets = [helper.make_opsetid("", 17), helper.make_opsetid("my.ops", 1)]
     findings = check(make_model(None, opsets).SerializeToString())
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OPERATOR]
     assert "my.ops" in findings[0].message
 
 
@@ -194,7 +194,7 @@ def test_custom_op_inside_function_is_found() -> None:
     model = make_model([helper.make_node("Wrap", ["X"], ["Y"], domain="local.fn")])
     model.functions.append(func)
     findings = check(model.SerializeToString())
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OPERATOR]
     assert "vendor.ops" in findings[0].message
 
 
@@ -245,7 +245,7 @@ def test_deep_nesting_is_unparseable() -> None:
 
 def test_hand_encoded_custom_node() -> None:
     node = ld(4, b"Pwn") + ld(7, b"x.y")
-    assert rule_ids(check(ld(7, ld(1, node)))) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(check(ld(7, ld(1, node)))) == [rules.CUSTOM_OPERATOR]
 
 
 @settings(max_examples=150, deadline=None)

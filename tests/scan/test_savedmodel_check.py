@@ -146,7 +146,7 @@ def test_real_protobuf_message_encoding_matches_if_available() -> None:
 @pytest.mark.parametrize("op", sorted(PYTHON_OPS))
 def test_python_ops_are_critical(op: str) -> None:
     findings = check(saved_model(graph([*BENIGN_NODES, node("evil", op)])))
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert findings[0].severity is Severity.CRITICAL
     assert findings[0].location.address == "meta graph 0, node evil"
     assert op in findings[0].message
@@ -154,37 +154,37 @@ def test_python_ops_are_critical(op: str) -> None:
 
 def test_python_op_in_saver_scope_is_still_critical() -> None:
     findings = check(saved_model(graph([node("save/PyFunc", "PyFunc")])))
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
 
 
 def test_read_file_outside_saver_is_medium() -> None:
     findings = check(saved_model(graph([*BENIGN_NODES, node("loader/ReadFile", "ReadFile")])))
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT]
     assert findings[0].severity is Severity.MEDIUM
     assert "loader/ReadFile" in (findings[0].location.address or "")
 
 
 def test_read_file_inside_saver_scope_is_still_medium() -> None:
     findings = check(saved_model(graph([node("save/ReadFile", "ReadFile")])))
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT]
 
 
 def test_saver_ops_outside_saver_are_medium() -> None:
     findings = check(
         saved_model(graph([node("saver/SaveV2", "SaveV2"), node("restore", "RestoreV2")]))
     )
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL, rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT, rules.CUSTOM_OBJECT]
 
 
 @pytest.mark.parametrize("op", sorted(FILE_OPS))
 def test_every_file_op_is_medium(op: str) -> None:
-    assert rule_ids(check(saved_model(graph([node("n", op)])))) == [rules.UNKNOWN_GLOBAL]
+    assert rule_ids(check(saved_model(graph([node("n", op)])))) == [rules.CUSTOM_OBJECT]
 
 
 def test_function_library_py_func_is_critical() -> None:
     functions = [*TF2_SAVER_FUNCTIONS, function("__inference_f_1", node("py", "EagerPyFunc"))]
     findings = check(saved_model(graph(BENIGN_NODES, functions)))
-    assert rule_ids(findings) == [rules.DANGEROUS_GLOBAL]
+    assert rule_ids(findings) == [rules.EMBEDDED_CODE]
     assert findings[0].location.address == "meta graph 0, function __inference_f_1, node py"
 
 
@@ -194,7 +194,7 @@ def test_file_op_in_other_function_is_medium_but_not_in_saver_functions() -> Non
         function("__inference_serve_2", node("r", "RestoreV2")),
     ]
     findings = check(saved_model(graph([], functions)))
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL, rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT, rules.CUSTOM_OBJECT]
     addresses = [f.location.address for f in findings]
     assert addresses == [
         "meta graph 0, function __inference__traced_save_9, node w",
@@ -209,7 +209,7 @@ def test_debug_and_print_ops_writing_files_are_medium() -> None:
         node("p2", "PrintV2", attr_entry("output_stream", s="stderr")),
     ]
     findings = check(saved_model(graph(nodes)))
-    assert rule_ids(findings) == [rules.UNKNOWN_GLOBAL, rules.UNKNOWN_GLOBAL]
+    assert rule_ids(findings) == [rules.CUSTOM_OBJECT, rules.CUSTOM_OBJECT]
     assert "file:///tmp/dump" in findings[0].message
 
 
@@ -250,7 +250,7 @@ def test_malformed_is_unparseable(pb: bytes) -> None:
 
 def test_findings_before_malformed_part_are_kept() -> None:
     pb = saved_model(graph([node("e", "PyFunc")])) + b"\x12\x7f"
-    assert rule_ids(check(pb)) == [rules.DANGEROUS_GLOBAL, rules.UNPARSEABLE]
+    assert rule_ids(check(pb)) == [rules.EMBEDDED_CODE, rules.UNPARSEABLE]
 
 
 def test_empty_file_is_clean() -> None:

@@ -311,7 +311,7 @@ def check_gguf(f: BinaryIO, size: int, *, path: str, limits: ScanLimits) -> list
 
     Returns:
         ``SSDF-SCAN-003`` for a malformed header (naming where), ``SSDF-SCAN-004`` when a
-        bound was hit, ``SSDF-SCAN-001`` for a chat template that reaches Python internals;
+        bound was hit, ``SSDF-SCAN-013`` for a chat template that reaches Python internals;
         empty for a well-formed file with benign templates.
     """
     report = rules.CappedFindings(path, "GGUF problems", limit=_MAX_FINDINGS)
@@ -451,7 +451,7 @@ def _check_template(key: str, template: str, report: rules.CappedFindings) -> No
     critical = any(c for _, _, c in hits)
     fragment = hits[0][1]
     report.add(
-        rules.DANGEROUS_GLOBAL,
+        rules.TEMPLATE_INJECTION,
         f"chat template {key!r} reaches Python internals ({names}): a server-side template "
         f"injection that runs code when the template is rendered; first at: {fragment!r}",
         f"metadata {key!r}",

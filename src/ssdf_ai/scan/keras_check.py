@@ -8,11 +8,11 @@ weights. The weights are plain arrays; the configuration is where code can hide:
   ``{"class_name": "__lambda__", "config": {"code": <base64 marshal>}}``; Keras 2:
   ``"function": [<base64 marshal>, defaults, closure]`` with ``"function_type": "lambda"``).
   Loading it with ``safe_mode=False`` (and always in Keras 2) unmarshals and runs that code:
-  ``SSDF-SCAN-001``, critical. The code is never unmarshalled here; its base64 text is
+  ``SSDF-SCAN-016``, critical. The code is never unmarshalled here; its base64 text is
   decoded only to look for telling names (``os``, ``system``, ``exec``...) for the message.
 * an object from a module outside Keras (``"module": "mypackage.layers"``), or a custom
   registered object (``"registered_name": "mypkg>MyLayer"``, or a legacy ``class_name`` of
-  that form): loading imports that module or needs that class: ``SSDF-SCAN-002``, medium
+  that form): loading imports that module or needs that class: ``SSDF-SCAN-017``, medium
   (critical when the module is one that runs commands, such as ``os`` or ``subprocess``).
 
 The JSON is parsed strictly and within bounds (size, nesting depth); content that cannot be
@@ -130,7 +130,7 @@ class _Report:
         if self.dropped:
             self.items.append(
                 rules.finding(
-                    rules.UNKNOWN_GLOBAL,
+                    rules.CUSTOM_OBJECT,
                     f"{self.dropped} more objects in the Keras config were not listed one by one",
                     path=self.path,
                     address=self.where,
@@ -150,8 +150,8 @@ def check_keras_config(config: bytes | str, *, path: str, member: str | None) ->
             ``attribute model_config``), for findings; ``None`` when it is the whole file.
 
     Returns:
-        ``SSDF-SCAN-001`` (critical) per Lambda holding bytecode or object from a module that
-        runs commands, ``SSDF-SCAN-002`` (medium) per object from outside Keras, and
+        ``SSDF-SCAN-016`` (critical) per Lambda holding bytecode or object from a module that
+        runs commands, ``SSDF-SCAN-017`` (medium) per object from outside Keras, and
         ``SSDF-SCAN-003`` when the JSON cannot be parsed within bounds; empty for a config
         made of Keras objects only.
     """
@@ -362,7 +362,7 @@ def _check_object(node: dict[str, Any], layer: str | None, report: _Report) -> N
     if class_name == "__lambda__":
         code = config.get("code") if isinstance(config, dict) else None
         report.add(
-            rules.DANGEROUS_GLOBAL,
+            rules.EMBEDDED_CODE,
             f"a Lambda function is stored as serialized Python bytecode{_hint(code)}; "
             "loading the model with safe_mode=False runs it",
             layer=layer,
@@ -387,14 +387,14 @@ def _check_object(node: dict[str, Any], layer: str | None, report: _Report) -> N
             shown = f"{shown} (registered as {registered})"
         if top in _DANGEROUS_MODULES:
             report.add(
-                rules.DANGEROUS_GLOBAL,
+                rules.EMBEDDED_CODE,
                 f"the config references {shown!r} from module {module!r}, which runs "
                 "commands or code; loading the model imports and calls it",
                 layer=layer,
             )
         else:
             report.add(
-                rules.UNKNOWN_GLOBAL,
+                rules.CUSTOM_OBJECT,
                 f"the config references {shown!r} from module {module!r}, outside Keras; "
                 "loading the model imports that module",
                 layer=layer,
@@ -402,7 +402,7 @@ def _check_object(node: dict[str, Any], layer: str | None, report: _Report) -> N
         return
     if module is None and isinstance(registered, str) and registered != "function":
         report.add(
-            rules.UNKNOWN_GLOBAL,
+            rules.CUSTOM_OBJECT,
             f"the config references the custom object {registered!r}, registered outside "
             "Keras; loading the model needs (and runs) its code",
             layer=layer,
@@ -410,7 +410,7 @@ def _check_object(node: dict[str, Any], layer: str | None, report: _Report) -> N
         return
     if isinstance(class_name, str) and ">" in class_name and "module" not in node:
         report.add(
-            rules.UNKNOWN_GLOBAL,
+            rules.CUSTOM_OBJECT,
             f"the config references the custom object {class_name!r}, registered outside "
             "Keras; loading the model needs (and runs) its code",
             layer=layer,
@@ -441,7 +441,7 @@ def _check_legacy_lambda(node: dict[str, Any], layer: str | None, report: _Repor
         if not isinstance(code, str):
             continue
         report.add(
-            rules.DANGEROUS_GLOBAL,
+            rules.EMBEDDED_CODE,
             f"a Lambda {key} is stored as serialized Python bytecode (Keras 2 format)"
             f"{_hint(code)}; loading the model runs it",
             layer=layer,

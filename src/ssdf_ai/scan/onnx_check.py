@@ -9,10 +9,10 @@ the total number of fields read. What it looks at:
   ``external_data`` names a ``location``: ONNX loaders open that path relative to the model's
   directory, so an absolute path, a drive letter, a UNC or home path or one whose ``..``
   leaves the directory reads (or, on save, writes) files elsewhere (CWE-22; CVE-2024-27318,
-  CVE-2024-5187) -> ``SSDF-SCAN-007``;
+  CVE-2024-5187) -> ``SSDF-SCAN-014``;
 - operator domains, of nodes and of ``opset_import``, outside the standard ones and not
   defined by a model-local function: they need a native custom-operator library registered
-  at load time -> ``SSDF-SCAN-002`` at medium severity.
+  at load time -> ``SSDF-SCAN-015`` at medium severity.
 
 A broken wire format is ``SSDF-SCAN-003``; a bound hit is ``SSDF-SCAN-004``.
 """
@@ -296,7 +296,7 @@ class _Walker:
                 reason = unsafe_location(value)
                 if reason is not None:
                     self.report.add(
-                        rules.UNSAFE_MEMBER,
+                        rules.EXTERNAL_DATA_PATH,
                         f"tensor {name!r} keeps its data in external file {value!r}: {reason}; "
                         "loading the model reads (saving it writes) outside the model's "
                         "directory",
@@ -338,7 +338,7 @@ class _Walker:
                 continue
             used.add(domain)
             self.report.add(
-                rules.UNKNOWN_GLOBAL,
+                rules.CUSTOM_OPERATOR,
                 f"operator {op_type!r} is in the custom domain {domain!r}: running the model "
                 "needs a native custom-operator library for it",
                 where,
@@ -348,7 +348,7 @@ class _Walker:
             if domain in used or domain in function_domains:
                 continue
             self.report.add(
-                rules.UNKNOWN_GLOBAL,
+                rules.CUSTOM_OPERATOR,
                 f"the model imports the custom operator domain {domain!r}, which needs a "
                 "native custom-operator library",
                 where,
@@ -367,8 +367,8 @@ def check_onnx(f: BinaryIO, size: int, *, path: str, limits: ScanLimits) -> list
             100, 20 million fields) and reads no tensor data.
 
     Returns:
-        ``SSDF-SCAN-007`` (high) for each unsafe external data location, naming the tensor;
-        ``SSDF-SCAN-002`` (medium) for each custom operator domain and op type;
+        ``SSDF-SCAN-014`` (high) for each unsafe external data location, naming the tensor;
+        ``SSDF-SCAN-015`` (medium) for each custom operator domain and op type;
         ``SSDF-SCAN-003`` for a broken wire format; ``SSDF-SCAN-004`` when a bound was hit.
     """
     del limits

@@ -25,6 +25,11 @@ UNSAFE_SERIALIZATION = "SSDF-SCAN-009"
 ZIP_INCONSISTENT = "SSDF-SCAN-010"
 OBJECT_ARRAY = "SSDF-SCAN-011"
 CUSTOM_CODE = "SSDF-SCAN-012"
+TEMPLATE_INJECTION = "SSDF-SCAN-013"
+EXTERNAL_DATA_PATH = "SSDF-SCAN-014"
+CUSTOM_OPERATOR = "SSDF-SCAN-015"
+EMBEDDED_CODE = "SSDF-SCAN-016"
+CUSTOM_OBJECT = "SSDF-SCAN-017"
 
 RULES: dict[str, Rule] = {
     rule.id: rule
@@ -133,6 +138,52 @@ RULES: dict[str, Rule] = {
             "trust_remote_code=True would import and run (config.json auto_map, *.py files).",
             severity=Severity.MEDIUM,
             cwe=("CWE-94",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=TEMPLATE_INJECTION,
+            name="template-injection",
+            description="A chat template (GGUF tokenizer.chat_template) reaches Python internals: "
+            "rendering it can run code (Jinja server-side template injection).",
+            severity=Severity.CRITICAL,
+            cwe=("CWE-1336",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=EXTERNAL_DATA_PATH,
+            name="external-data-path",
+            description="A model's external data location is absolute or leaves the model's "
+            "folder: loading it reads files elsewhere on the machine.",
+            severity=Severity.HIGH,
+            cwe=("CWE-22",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=CUSTOM_OPERATOR,
+            name="custom-operator",
+            description="A model uses operators from a non-standard domain, which run native code "
+            "from a custom operator library.",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-829",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=EMBEDDED_CODE,
+            name="embedded-code",
+            description="A model carries code that runs when it is loaded or executed: serialized "
+            "Python bytecode (Keras Lambda layers), operations that call Python (TensorFlow "
+            "PyFunc), or references to modules that run commands.",
+            severity=Severity.CRITICAL,
+            cwe=("CWE-94",),
+            task_ids=SCAN_TASKS,
+        ),
+        Rule(
+            id=CUSTOM_OBJECT,
+            name="custom-object",
+            description="A model references objects or operations outside its framework's "
+            "standard set (Keras custom objects, TensorFlow file operations).",
+            severity=Severity.MEDIUM,
+            cwe=("CWE-829",),
             task_ids=SCAN_TASKS,
         ),
     )

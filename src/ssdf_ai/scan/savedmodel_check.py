@@ -5,11 +5,11 @@ graphs it describes, and the ops of those graphs run when the model is served. M
 arithmetic; a few are not:
 
 * ``PyFunc``, ``PyFuncStateless`` and ``EagerPyFunc`` call a Python function of the process
-  that runs the graph (``tf.py_function``): ``SSDF-SCAN-001``, critical.
+  that runs the graph (``tf.py_function``): ``SSDF-SCAN-016``, critical.
 * ops that read, write or list files (``ReadFile``, ``WriteFile``, ``MatchingFiles``,
   ``Save``/``Restore`` and their variants, file readers and file datasets, ``ImmutableConst``
   which maps a file into memory), and debug or print ops whose attributes send output to a
-  ``file://`` URL: ``SSDF-SCAN-002``, medium.
+  ``file://`` URL: ``SSDF-SCAN-017``, medium.
 
 Every normal SavedModel holds a saver: TF1 graphs a ``save/`` name scope (``save/SaveV2``,
 ``save/RestoreV2``, ``save/MergeV2Checkpoints``, or ``save_1/``... when there are several),
@@ -235,7 +235,7 @@ class _Report:
         if self.dropped:
             self.items.append(
                 rules.finding(
-                    rules.UNKNOWN_GLOBAL,
+                    rules.CUSTOM_OBJECT,
                     f"{self.dropped} more risky ops were not listed one by one",
                     path=self.path,
                 )
@@ -252,7 +252,7 @@ def check_savedmodel(pb: bytes, *, path: str, limits: ScanLimits) -> list[Findin
         limits: ``max_member_bytes`` bounds the size accepted.
 
     Returns:
-        ``SSDF-SCAN-001`` (critical) per node running Python, ``SSDF-SCAN-002`` (medium) per
+        ``SSDF-SCAN-016`` (critical) per node running Python, ``SSDF-SCAN-017`` (medium) per
         node touching files outside the standard saver, ``SSDF-SCAN-003`` when the protobuf is
         malformed or too large to read (what was read before is still reported); each
         finding's address names the meta graph, the function and the node.
@@ -339,7 +339,7 @@ def _node(
     in_function = f" in function {function!r}" if function else " in the graph"
     if op in PYTHON_OPS:
         report.add(
-            rules.DANGEROUS_GLOBAL,
+            rules.EMBEDDED_CODE,
             f"node {name!r}{in_function} is a {op} op: it calls a Python function of the "
             "process that runs the model",
             address,
@@ -348,14 +348,14 @@ def _node(
         if op in SAVER_OPS and _in_saver(name, function):
             return
         report.add(
-            rules.UNKNOWN_GLOBAL,
+            rules.CUSTOM_OBJECT,
             f"node {name!r}{in_function} is a {op} op: it reads, writes or lists files "
             "outside the model's standard saver",
             address,
         )
     elif op in URL_OPS and urls:
         report.add(
-            rules.UNKNOWN_GLOBAL,
+            rules.CUSTOM_OBJECT,
             f"node {name!r}{in_function} is a {op} op that writes to {urls[0]!r}",
             address,
         )
