@@ -217,7 +217,8 @@ def test_load_catalog_is_cached_and_fast() -> None:
     fresh = load_catalog.__wrapped__()
     elapsed = time.perf_counter() - start
     assert len(fresh.tasks()) == 48
-    assert elapsed < 1.0, f"loading the catalog took {elapsed:.2f} s"
+    # Only a sanity bound (it takes milliseconds); start-up figures live in benchmarks/.
+    assert elapsed < 5.0, f"loading the catalog took {elapsed:.2f} s"
 
 
 def test_read_catalog_reads_a_file(profile_yaml: Path, catalog: Catalog) -> None:

@@ -41,7 +41,7 @@ LIMITS = ScanLimits(
     max_header_bytes=1 << 16,
     seconds_per_file=5.0,
 )
-MAX_SECONDS = 3.0
+MAX_SECONDS = 10.0
 
 
 def _zip_seed() -> bytes:

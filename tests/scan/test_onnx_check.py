@@ -248,7 +248,7 @@ def test_hand_encoded_custom_node() -> None:
     assert rule_ids(check(ld(7, ld(1, node)))) == [rules.CUSTOM_OPERATOR]
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True, database=None)
 @given(st.binary(max_size=200), st.integers(0, 10_000))
 def test_fuzz_never_raises(noise: bytes, where: int) -> None:
     nodes = [helper.make_node("Pwn", ["X"], ["Y"], domain="evil.custom")]

@@ -335,18 +335,18 @@ def test_called_dangerous_global_is_high_confidence() -> None:
 # -- speed ----------------------------------------------------------------------------------
 
 
-def test_many_small_ops_are_linear() -> None:
+def test_many_small_ops_are_analysed_in_one_pass() -> None:
+    # Work is proportional to the opcodes: 10x the data, 10x the ops (to within the framing).
+    # Time itself is measured in benchmarks, not asserted here (timing asserts are flaky on
+    # a busy machine); the generous bound below only catches a hang.
     small = pickle.dumps([[i, "a", 1.5] for i in range(20_000)], protocol=4)
     large = pickle.dumps([[i, "a", 1.5] for i in range(200_000)], protocol=4)
-    started = time.perf_counter()
-    analyze(small)
-    small_time = time.perf_counter() - started
+    small_ops = analyze(small).ops
     started = time.perf_counter()
     analysis = analyze(large)
-    large_time = time.perf_counter() - started
+    assert time.perf_counter() - started < 30
     assert analysis.error is None
-    # 10x the data: well under 30x the time (generous for noisy machines).
-    assert large_time < max(30 * small_time, 0.5), (small_time, large_time)
+    assert 9 * small_ops <= analysis.ops <= 11 * small_ops
 
 
 def test_memo_reuse_is_cheap() -> None:
