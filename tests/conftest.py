@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,13 @@ def shared_dir() -> Path:
     if not SHARED_DIR.is_dir():
         pytest.fail(f"shared/ not found at {SHARED_DIR}: the tests need it beside the repository")
     return SHARED_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_evidence_written_into_the_repository() -> Iterator[None]:
+    """Commands record evidence in the current project; tests must point them elsewhere."""
+    store = REPO_ROOT / ".ssdf"
+    existed = store.exists()
+    yield
+    if not existed and store.exists():
+        pytest.fail(f"a test wrote an evidence store into the repository: {store}")
