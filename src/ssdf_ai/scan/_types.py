@@ -72,6 +72,16 @@ class Budget:
         if self.members > self.limits.max_members:
             raise LimitExceeded(f"more than {self.limits.max_members} archive members")
 
+    @property
+    def exhausted(self) -> bool:
+        """Whether any bound of the file's budget has been passed (nothing more may be read)."""
+        limits = self.limits
+        return (
+            self.expanded > limits.max_expanded_bytes
+            or self.members > limits.max_members
+            or time.monotonic() - self.started > limits.seconds_per_file
+        )
+
     def check_time(self) -> None:
         """Raise :class:`LimitExceeded` once the file's time budget is spent."""
         if time.monotonic() - self.started > self.limits.seconds_per_file:

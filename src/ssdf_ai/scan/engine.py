@@ -417,13 +417,11 @@ def _limit_finding(ctx: _Ctx, member: str | None, exc: LimitExceeded) -> Finding
     )
 
 
-def _budget_spent(budget: Budget) -> bool:
-    limits = budget.limits
-    return (
-        budget.expanded > limits.max_expanded_bytes
-        or budget.members > limits.max_members
-        or time.monotonic() - budget.started > limits.seconds_per_file
-    )
+def _limit_hit(ctx: _Ctx, member: str | None, exc: LimitExceeded) -> None:
+    """Record a limit that was hit; stop the whole file once its budget is spent."""
+    ctx.add(_limit_finding(ctx, member, exc))
+    if ctx.budget.exhausted:
+        raise _Stop from None
 
 
 def _read_all(ctx: _Ctx, f: BinaryIO, size: int, member: str | None, what: str) -> bytes | None:
@@ -786,9 +784,7 @@ def _read_member(ctx: _Ctx, item: Member, inner: str) -> bytes | None:
     try:
         return item.read()
     except LimitExceeded as exc:
-        ctx.add(_limit_finding(ctx, inner, exc))
-        if _budget_spent(ctx.budget):
-            raise _Stop from None
+        _limit_hit(ctx, inner, exc)
         return None
     except MemberReadError as exc:
         # A lenient loader would still load what could be read: analyse it too.
@@ -903,9 +899,7 @@ def _scan_compressed(
             data, fmt.XZ if codec == fmt.LZMA else codec, budget=ctx.budget, path=ctx.display
         )
     except LimitExceeded as exc:
-        ctx.add(_limit_finding(ctx, member, exc))
-        if _budget_spent(ctx.budget):
-            raise _Stop from None
+        _limit_hit(ctx, member, exc)
         return codec
     except MemberReadError as exc:
         ctx.extend([exc.finding], member)
