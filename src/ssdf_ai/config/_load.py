@@ -10,6 +10,8 @@ import dataclasses
 import datetime as dt
 import difflib
 import enum
+import functools
+import os
 import re
 import tomllib
 from collections.abc import Sequence
@@ -194,9 +196,20 @@ def validate_text(
         ConfigError: With every problem found, each as ``(file:line: key, message, hint)``.
     """
     path = Path(path)
-    shown = display_path(path)
     if pyproject is None:
         pyproject = path.name == PYPROJECT_FILE
+    # A command often needs the configuration in several places (the store's URL, the checks);
+    # the same text is validated once. Messages show paths relative to the working directory,
+    # so that is part of the key; a changed file has a changed text and is validated again.
+    return _validate_cached(text, path, pyproject, today or dt.date.today(), os.getcwd())
+
+
+@functools.lru_cache(maxsize=32)
+def _validate_cached(
+    text: str, path: Path, pyproject: bool, today: dt.date, cwd: str
+) -> LoadedConfig:
+    del cwd  # only part of the cache key
+    shown = display_path(path)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
