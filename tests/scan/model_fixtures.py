@@ -226,6 +226,16 @@ def zip_in_tar_gz(dst: Path, target: Path) -> Path:
     return dst
 
 
+def sevenz_with_payload(dst: Path, target: Path) -> Path:
+    """model.7z (py7zr, LZMA2 + BCJ, solid) > weights/model.pkl (the payload)."""
+    import py7zr
+
+    with py7zr.SevenZipFile(dst, "w") as archive:
+        archive.writestr("a model\n", "README.md")
+        archive.writestr(payload(target), "weights/model.pkl")
+    return dst
+
+
 def pickle_named_safetensors(dst: Path, target: Path) -> Path:
     dst.write_bytes(payload(target))
     return dst
@@ -250,6 +260,7 @@ def malicious_files(folder: Path, target: Path, clean_torch_zip: Path) -> dict[s
         "npy-object": npy_with_payload(folder / "array.npy", target),
         "zip-in-tar-gz": zip_in_tar_gz(folder / "bundle.tar.gz", target),
         "pickle-as-safetensors": pickle_named_safetensors(folder / "model.safetensors", target),
+        "7z": sevenz_with_payload(folder / "model.7z", target),
     }
 
 

@@ -64,7 +64,7 @@ def test_unknown_binary_unsupported_and_broken_formats_fail_closed(tmp_path: Pat
     by_file = {f.location.path: f.rule_id for f in result.findings}
     assert by_file == {
         "blob.bin": rules.NOT_SCANNED,
-        "model.7z": rules.NOT_SCANNED,
+        "model.7z": rules.UNPARSEABLE,  # a 7z signature header whose CRC does not match
         "model.gguf": rules.UNPARSEABLE,
         "model.h5": rules.UNPARSEABLE,
     }

@@ -37,6 +37,7 @@ MEMBER = {
     "npy-object": None,
     "zip-in-tar-gz": "bundle.zip!weights/model.pkl",
     "pickle-as-safetensors": None,
+    "7z": "weights/model.pkl",
 }
 
 

@@ -25,7 +25,7 @@ from ssdf_ai.findings import Confidence
 
 HEAD_BYTES = 64 * 1024
 
-# Format names. Containers and compressed streams are recursed into by the engine.
+# Format names. Containers (zip, tar, 7z) and compressed streams are recursed into by the engine.
 PICKLE = "pickle"
 TORCH_LEGACY = "torch-legacy"
 ZIP = "zip"
@@ -57,8 +57,9 @@ UNKNOWN = "unknown"
 COMPRESSED = frozenset({GZIP, BZ2, XZ, LZMA, LZ4, ZLIB})
 ZIP_FAMILY = frozenset({ZIP, TORCH_ZIP, TORCHSCRIPT, KERAS, NPZ})
 TAR_FAMILY = frozenset({TAR, TORCH_TAR})
-# Recognised formats that hold models but are not analysed yet: reported NOT_SCANNED.
-UNSUPPORTED = frozenset({SEVEN_Z})
+# Recognised formats that hold models but are not analysed yet: reported NOT_SCANNED (none now;
+# 7z archives are read by ssdf_ai.scan.sevenzip).
+UNSUPPORTED: frozenset[str] = frozenset()
 # Formats whose files are models (evidence subjects of kind "model").
 MODEL_FORMATS = frozenset(
     {

@@ -7,7 +7,8 @@ of work: a pure function of a path, its display name and the limits, returning a
 
 Inside a file the engine detects the format (:mod:`ssdf_ai.scan.detect`) and hands the bytes to
 the format's module: pickles to :mod:`ssdf_ai.scan.pickle`, zip and tar archives and compressed
-streams to :mod:`ssdf_ai.scan.containers` (recursing into members within ``max_depth`` and one
+streams to :mod:`ssdf_ai.scan.containers`, 7z archives to :mod:`ssdf_ai.scan.sevenzip`
+(recursing into members within ``max_depth`` and one
 shared :class:`~ssdf_ai.scan._types.Budget` per top-level file), PyTorch archives through
 :mod:`ssdf_ai.scan.torch_layout`, safetensors and NumPy files to their checkers. Nothing is ever
 loaded, imported or executed. What cannot be scanned is reported (``SSDF-SCAN-004`` /
@@ -518,6 +519,8 @@ def _dispatch(  # noqa: C901, PLR0911, PLR0912 - one branch per format
         return kind
     if kind == fmt.TAR:
         return _scan_tar(ctx, f, size, member, depth)
+    if kind == fmt.SEVEN_Z:
+        return _scan_sevenz(ctx, f, size, member, depth)
     if kind in fmt.COMPRESSED:
         return _scan_compressed(ctx, f, size, name, member, depth, kind)
     if kind == fmt.NPY:
@@ -878,6 +881,18 @@ def _scan_tar(ctx: _Ctx, f: BinaryIO, size: int, member: str | None, depth: int)
                     )
                 )
     return fmt.TORCH_TAR
+
+
+def _scan_sevenz(ctx: _Ctx, f: BinaryIO, size: int, member: str | None, depth: int) -> str:
+    from ssdf_ai.scan.sevenzip import sevenz_members
+
+    f.seek(0)
+    members, found = sevenz_members(f, size, path=ctx.display, budget=ctx.budget)
+    ctx.extend(found, member)
+    if _enter(ctx, member, depth):
+        for item in members:
+            _scan_member(ctx, item, member, depth)
+    return fmt.SEVEN_Z
 
 
 _STRIP = {".gz", ".tgz", ".bz2", ".xz", ".lz4", ".z", ".zlib", ".lzma"}
