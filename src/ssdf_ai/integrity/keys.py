@@ -28,6 +28,8 @@ PrivateKey = ec.EllipticCurvePrivateKey
 PublicKey = ec.EllipticCurvePublicKey
 
 CURVE_NAME = "secp256r1"
+# Curves OpenSSF model signing accepts (its keys may come from other tools than ours).
+OMS_CURVES = ("secp256r1", "secp384r1", "secp521r1")
 PRIVATE_KEY_MODE = 0o600
 PUBLIC_KEY_MODE = 0o644
 MAX_KEY_FILE_BYTES = 64 * 1024
@@ -210,12 +212,16 @@ def is_encrypted(path: str | Path) -> bool:
     return _encrypted(_read_key_file(Path(path), "private key"))
 
 
-def load_private_key(path: str | Path, passphrase: bytes | None = None) -> PrivateKey:
+def load_private_key(
+    path: str | Path, passphrase: bytes | None = None, *, curves: tuple[str, ...] = (CURVE_NAME,)
+) -> PrivateKey:
     """Load an ECDSA P-256 private key from a PKCS#8 (or traditional) PEM file.
 
     Args:
         path: The private key file.
         passphrase: The passphrase of an encrypted key; ``None`` for an unencrypted one.
+        curves: The curves accepted (P-256 only by default; :data:`OMS_CURVES` for model
+            signing).
 
     Returns:
         The key.
@@ -258,16 +264,17 @@ def load_private_key(path: str | Path, passphrase: bytes | None = None) -> Priva
         ) from None
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise _not_p256(file, "private key", None)
-    if key.curve.name != CURVE_NAME:
+    if key.curve.name not in curves:
         raise _not_p256(file, "private key", key.curve.name)
     return key
 
 
-def load_public_key(path: str | Path) -> PublicKey:
+def load_public_key(path: str | Path, *, curves: tuple[str, ...] = (CURVE_NAME,)) -> PublicKey:
     """Load an ECDSA P-256 public key from a SubjectPublicKeyInfo PEM file.
 
     Args:
         path: The public key file.
+        curves: The curves accepted (P-256 only by default).
 
     Returns:
         The key.
@@ -287,6 +294,6 @@ def load_public_key(path: str | Path) -> PublicKey:
         ) from None
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise _not_p256(file, "public key", None)
-    if key.curve.name != CURVE_NAME:
+    if key.curve.name not in curves:
         raise _not_p256(file, "public key", key.curve.name)
     return key

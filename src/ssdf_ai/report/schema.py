@@ -40,6 +40,10 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.assess._decision_reports:DecisionReport",
     "ssdf_ai.scan.report:ScanReport",
     "ssdf_ai.scan.convert:ConvertReport",
+    "ssdf_ai.integrity.report:HashReport",
+    "ssdf_ai.integrity.report:SignReport",
+    "ssdf_ai.integrity.report:VerifyReport",
+    "ssdf_ai.integrity.report:DiffReport",
 )
 
 
