@@ -16,9 +16,11 @@ from ssdf_ai.cli import config as _config
 from ssdf_ai.cli import convert as _convert
 from ssdf_ai.cli import decide as _decide
 from ssdf_ai.cli import evidence as _evidence
+from ssdf_ai.cli import integrity as _integrity
 from ssdf_ai.cli import keys as _keys
 from ssdf_ai.cli import profile as _profile
 from ssdf_ai.cli import scan as _scan
+from ssdf_ai.cli import watch as _watch
 
 app = typer.Typer(
     name="ssdf",
@@ -56,6 +58,8 @@ _assess.register(app)
 _decide.register(app)
 _scan.register(app)
 _convert.register(app)
+_watch.register(app)
+_integrity.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_keys.app, name="keys")
