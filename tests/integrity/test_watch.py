@@ -384,6 +384,22 @@ def test_private_keys_in_the_tree_and_the_project_are_flagged(signed: Signed) ->
         assert alert["severity"] == "high"
 
 
+def test_a_key_git_ignores_is_a_low_alert(signed: Signed) -> None:
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(signed.project)], check=True)
+    keys_dir = signed.project / "keys"
+    keys_dir.mkdir()
+    (keys_dir / ".gitignore").write_text("*.key\n")
+    (keys_dir / "dev.key").write_bytes(_private_key_pem())
+    (keys_dir / "dev.key").chmod(0o600)
+    (signed.project / "tracked.key").write_bytes(_private_key_pem())
+    (signed.project / "tracked.key").chmod(0o600)
+    done = _run(*signed.args("--once", "--no-record"))
+    severity = {Path(a["path"]).name: a["severity"] for a in _alerts(done.stdout)}
+    assert severity == {"dev.key": "low", "tracked.key": "high"}
+
+
 # -- the signature -------------------------------------------------------------------------
 
 

@@ -109,6 +109,7 @@ REPOSITORY_INTERVAL = 30.0
 _HIGH = "high"
 _MEDIUM = "medium"
 _INFO = "info"
+_LOW = "low"
 
 
 def _now() -> datetime.datetime:
@@ -546,6 +547,23 @@ class Watcher:
                 except OSError:
                     continue
 
+    def _git_ignores(self, path: Path) -> bool:
+        """Whether the project is a git work tree that ignores ``path`` (never committed)."""
+        import subprocess
+
+        if self.repository is None or not (self.repository / ".git").exists():
+            return False
+        try:
+            done = subprocess.run(  # noqa: S603 - fixed argv, no shell
+                ["git", "-C", str(self.repository), "check-ignore", "-q", str(path)],  # noqa: S607
+                capture_output=True,
+                timeout=10,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return done.returncode == 0
+
     def _check_repository(self) -> list[Alert]:
         alerts: list[Alert] = []
         present: set[str] = set()
@@ -565,11 +583,19 @@ class Watcher:
                 found = head is not None and is_private_key(head)
                 self._repo_seen[where] = (key, found)
                 if found and (cached is None or not cached[1]):
+                    ignored = self._git_ignores(path)
                     alerts.append(
                         self._alert(
                             PRIVATE_KEY,
                             path,
-                            f"{path.name} holds {_a_key(head)}, inside the project repository",
+                            f"{path.name} holds {_a_key(head)}, inside the project repository"
+                            + (
+                                " (git ignores it, so it is not committed; keep it in a "
+                                "secrets store or outside the repository all the same)"
+                                if ignored
+                                else ""
+                            ),
+                            severity=_LOW if ignored else None,
                         )
                     )
             if found:
