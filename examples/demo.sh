@@ -116,10 +116,42 @@ step "   Priya attests that role-based training covers AI model threats (PO.2.2)
   --statement "All ML engineers completed the AI threat-modelling course (OWASP LLM Top 10)." \
   --evidence "$project/data/DATA_CARD.md" --by "Priya Natarajan" --role "ML engineering" \
   --key "$project/keys/Priya-Natarajan.key" --passphrase-env SSDF_DEMO_PASSPHRASE --expires 180d
+
+# PS.1.3, PS.2.1: Priya signs the acquired model in the OpenSSF model signing format with her
+# key. The signature goes to the outputs, so the model folder stays exactly as scanned.
+step "8. Sign the acquired model: a digest of every file, signed (PS.1.3, PS.2.1)" \
+  ssdf sign "$project/third_party" --key "$project/keys/Priya-Natarajan.key" \
+  --passphrase-env SSDF_DEMO_PASSPHRASE --signature "$out/third_party.sig" --project "$project"
+step "   Verify it: the signature is Priya's and every file matches exactly (exit code 0)" \
+  ssdf verify "$project/third_party" --key "$project/keys/Priya-Natarajan.pub" \
+  --signature "$out/third_party.sig" --project "$project"
+# A copy of the model with one byte changed fails verification with exit code 1, naming the
+# file and both digests (not recorded: the copy is not the project's model).
+tampered="$work/third_party-tampered"
+cp -R "$project/third_party" "$tampered"
+python3 - "$tampered/model.safetensors" <<'PY'
+import sys
+with open(sys.argv[1], "r+b") as handle:
+    handle.seek(-1, 2)
+    last = handle.read(1)[0]
+    handle.seek(-1, 2)
+    handle.write(bytes([last ^ 1]))
+PY
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "   Verify a copy with one byte changed (expect exit code 1)" \
+  "ssdf verify $tampered --key $project/keys/Priya-Natarajan.pub --signature $out/third_party.sig --no-record --project $project"
+set +e
+ssdf verify "$tampered" --key "$project/keys/Priya-Natarajan.pub" \
+  --signature "$out/third_party.sig" --no-record --project "$project"
+code=$?
+set -e
+if [ "$code" -ne 1 ]; then
+  echo "demo: expected exit code 1 for the tampered model, got $code" >&2
+  exit 1
+fi
 step "   What changed since the first assessment" ssdf assess "$project" --compare
 
 # The reports that producers, acquirers and auditors exchange.
-step "8. OSCAL assessment results and POA&M, and the CISA attestation form" \
+step "9. OSCAL assessment results and POA&M, and the CISA attestation form" \
   ssdf assess "$project" --format oscal-ar --output "$out/assessment-results.json"
 ssdf assess "$project" --quiet --format oscal-poam --output "$out/poam.json"
 ssdf assess "$project" --quiet --format cisa-text --output "$out/cisa-form.txt"
@@ -127,7 +159,7 @@ ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
 head -n 20 "$out/cisa-form.txt"
 
 # The gate for CI: exit 1 while criteria are not met, with what fixes each failure.
-printf '\n\033[1m== %s\033[0m\n$ %s\n' "9. The CI gate (expect exit code 1: most tasks still need evidence)" \
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "10. The CI gate (expect exit code 1: most tasks still need evidence)" \
   "ssdf gate $project"
 set +e
 ssdf gate "$project" | head -n 25

@@ -33,8 +33,8 @@ def example(tmp_path: Path) -> Path:
 
 
 def make_passable(root: Path) -> None:
-    """Let the example meet every control: evidence recorded and its models scanned; the gate
-    then looks only at controls and findings."""
+    """Let the example meet every control: evidence recorded, its model and data signed and
+    verified, its models scanned; the gate then looks only at controls and findings."""
     config = root / "ssdf.toml"
     text = config.read_text().replace(
         'fail_on = "low"\n',
@@ -47,7 +47,27 @@ def make_passable(root: Path) -> None:
         "--project", root,
     )  # fmt: skip
     assert code == 0, err
+    sign_and_verify(root)
     scan(root)
+
+
+def sign_and_verify(root: Path) -> None:
+    """Sign the acquired model and the dataset with the real `ssdf sign` and verify them; the
+    key and the signatures stay out of the scanned model folders."""
+    keys, signatures = root.parent / "keys", root / "signatures"
+    code, _, err = ssdf(
+        "keys", "generate", "release", "--unsafe-no-passphrase", "--out", keys,
+        "--project", root, "--quiet",
+    )  # fmt: skip
+    assert code == 0, err
+    for path, kind in (("third_party", "model"), ("data", "dataset")):
+        sig = signatures / f"{path}.sig"
+        for args in (
+            ("sign", root / path, "--key", keys / "release.key", "--signature", sig),
+            ("verify", root / path, "--key", keys / "release.pub", "--signature", sig),
+        ):
+            code, out, err = ssdf(*args, "--kind", kind, "--project", root, "--quiet")
+            assert code == 0, out + err
 
 
 def scan(root: Path) -> list[Finding]:

@@ -45,14 +45,31 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "sp800-218a-catalog.json",
         "sp800-218a-profile.json",
         "tampered.tar",
+        "third_party.sig",
     ]
     for expected in (
         "PO.2.2 │ needs-attestation │ satisfied",
         "gate failed",
         "Pickle calls posix.system",
         "conversion refused: posix.system",
+        "models-signed       │ not-satisfied │ satisfied",
     ):
         assert expected in result.stdout, expected
+    # The acquired model is signed, verified, and a copy with one changed byte is caught
+    # (long paths wrap lines: compare with whitespace collapsed).
+    words = " ".join(result.stdout.split())
+    for expected in (
+        "== 8. Sign the acquired model",
+        "(key,",
+        "3 file(s), 3 resource(s) match exactly",
+        "NOT verified",
+        "1 difference(s)",
+        "model.safetensors",
+    ):
+        assert expected in words, expected
+    # The signature went to the outputs: neither the example nor its copy holds one.
+    assert not list((REPO / "examples" / "churn").rglob("*.sig"))
+    assert not list((work / "churn").rglob("*.sig"))
     # Every command wrote its evidence into the example's copy, none into the working directory.
     assert not (tmp_path / ".ssdf").exists()
     # The malicious pickle was never executed.

@@ -18,12 +18,17 @@ if TYPE_CHECKING:
     from ssdf_ai.assess.model import FindingStatus
     from ssdf_ai.config import LoadedConfig
     from ssdf_ai.store import ArtifactRecord, RunDetail, RunRecord
+    from ssdf_ai.store._blobs import BlobStore
 
 # Project documents are small; anything larger is not what a control looks for.
 MAX_DOCUMENT_BYTES = 1 << 20
 # Bounds on walking model folders for model cards.
 MAX_WALK_DEPTH = 4
 MAX_WALK_ENTRIES = 20_000
+# Commands whose every run (not only the newest) controls read in detail: signatures and their
+# verifications are per model or dataset. The newest MAX_HISTORY_RUNS of each are kept.
+HISTORY_COMMANDS = ("sign", "verify", "watch")
+MAX_HISTORY_RUNS = 2000
 MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md")
 # A README counts as a model card beside weights like these, or with hub-style front matter.
 MODEL_SUFFIXES = frozenset(
@@ -48,6 +53,9 @@ class Facts:
         latest: The newest finished run of each command (``scan``, ``assess``…) in detail:
             its subjects, artifacts and findings.
         decisions: Verified attestations, waivers and refused records.
+        history: Every run of each command in :data:`HISTORY_COMMANDS` (finished or still
+            running), in detail, newest first.
+        blobs: Where the store keeps artifact content (read by :meth:`artifact_bytes`).
     """
 
     root: Path
@@ -60,6 +68,8 @@ class Facts:
     findings: list[FindingStatus] = dataclasses.field(default_factory=list)
     latest: dict[str, RunDetail] = dataclasses.field(default_factory=dict)
     decisions: Decisions | None = None
+    history: dict[str, list[RunDetail]] = dataclasses.field(default_factory=dict)
+    blobs: BlobStore | None = None
 
     @property
     def max_age(self) -> dt.timedelta:
@@ -73,6 +83,20 @@ class Facts:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=dt.UTC)
         return self.now - moment > self.max_age
+
+    def artifact_bytes(self, digest: str, limit: int = MAX_DOCUMENT_BYTES) -> bytes | None:
+        """A recorded artifact's content, or ``None`` if missing, larger than ``limit`` or not
+        matching its digest."""
+        from ssdf_ai.errors import Error
+
+        if self.blobs is None:
+            return None
+        try:
+            if self.blobs.path(digest).stat().st_size > limit:
+                return None
+            return self.blobs.read(digest)
+        except (OSError, Error):
+            return None
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the project root, with forward slashes."""

@@ -101,13 +101,21 @@ def gather_facts(root: Path, loaded: LoadedConfig, *, now: dt.datetime, url: str
 
 
 def _read_store(facts: Facts, store: EvidenceStore) -> None:
+    from ssdf_ai.assess._facts import HISTORY_COMMANDS, MAX_HISTORY_RUNS
     from ssdf_ai.assess.decisions import load_decisions
 
     facts.runs = store.runs()
     facts.artifacts = store.artifacts()
+    facts.blobs = store.blobs
     for run in facts.runs:  # newest first: the first run of each command is its latest
+        detail = None
+        if run.command in HISTORY_COMMANDS:
+            kept = facts.history.setdefault(run.command, [])
+            if len(kept) < MAX_HISTORY_RUNS:
+                detail = store.get_run(run.id)
+                kept.append(detail)
         if run.finished_at is not None and run.command not in facts.latest:
-            facts.latest[run.command] = store.get_run(run.id)
+            facts.latest[run.command] = detail or store.get_run(run.id)
     open_findings = [
         (record.run_id, record.finding)
         for detail in sorted(facts.latest.values(), key=lambda d: d.run.id)

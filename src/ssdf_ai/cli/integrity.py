@@ -447,7 +447,18 @@ def register(app: typer.Typer) -> None:  # noqa: C901, PLR0915 - four commands
         if sigstore:
             if key is not None or certificate is not None:
                 raise InputError("--sigstore signs keyless; leave out --key and --certificate")
-            return _sign_sigstore(path, sig_path, settings, out)
+            report = _sign_sigstore(path, sig_path, settings, out)
+            if record:
+                run_id = _record(
+                    _project(project),
+                    "sign",
+                    path,
+                    kind,
+                    report.root,
+                    artifacts=[(sig_path, "model-signature", SIGNATURE_MEDIA_TYPE, sig_path.name)],
+                )
+                out.status(f"recorded as run:{run_id}")
+            return report
         if key is None:
             raise InputError(
                 "no signing key",
