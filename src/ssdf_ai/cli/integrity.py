@@ -280,6 +280,21 @@ def _record(
         return run.id
 
 
+def _record_signature(
+    root: Path, path: Path, kind: str, digest: str, sig_path: Path, out: Output
+) -> None:
+    """Record a ``sign`` run: the subject with its OMS root, and the signature file."""
+    run_id = _record(
+        root,
+        "sign",
+        path,
+        kind,
+        digest,
+        artifacts=[(sig_path, "model-signature", SIGNATURE_MEDIA_TYPE, sig_path.name)],
+    )
+    out.status(f"recorded as run:{run_id}")
+
+
 SubjectKindOpt = Annotated[
     str, typer.Option("--kind", help="What PATH is, for the evidence store: model or dataset.")
 ]
@@ -449,15 +464,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901, PLR0915 - four commands
                 raise InputError("--sigstore signs keyless; leave out --key and --certificate")
             report = _sign_sigstore(path, sig_path, settings, out)
             if record:
-                run_id = _record(
-                    _project(project),
-                    "sign",
-                    path,
-                    kind,
-                    report.root,
-                    artifacts=[(sig_path, "model-signature", SIGNATURE_MEDIA_TYPE, sig_path.name)],
-                )
-                out.status(f"recorded as run:{run_id}")
+                _record_signature(_project(project), path, kind, report.root, sig_path, out)
             return report
         if key is None:
             raise InputError(
@@ -506,15 +513,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901, PLR0915 - four commands
             skipped=result.walked.skipped,
         )
         if record:
-            run_id = _record(
-                root,
-                "sign",
-                path,
-                kind,
-                result.root,
-                artifacts=[(sig_path, "model-signature", SIGNATURE_MEDIA_TYPE, sig_path.name)],
-            )
-            out.status(f"recorded as run:{run_id}")
+            _record_signature(root, path, kind, result.root, sig_path, out)
         return report
 
     @command(app, "verify", formats=FORMATS_ALL)
