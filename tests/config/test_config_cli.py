@@ -46,6 +46,8 @@ def test_init_explains_sections_with_task_ids(tmp_path: Path, ssdf: Ssdf) -> Non
         ("[[requirements]]", "PO.1.3"),
         ("[checks]", "PO.4.1"),
         ("[store]", "PO.3.3"),
+        ("[data]", "PS.3.2 R2"),
+        ("[[models]]", "PS.3.1 R2"),
     ]:
         assert section in text
         assert task in text

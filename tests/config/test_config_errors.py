@@ -167,6 +167,22 @@ CASES = [
         "postgresql://",
     ),
     (
+        "sensitive-category",
+        '[data.restrictions]\npii = "ML team only"\nphy = "x"\n',
+        6,
+        "data.restrictions.phy",
+        "'phy' is not a sensitive-data category",
+        "did you mean 'phi'?",
+    ),
+    (
+        "model-without-justification",
+        '[[models]]\npath = "models/m.onnx"\nname = "m"\n',
+        4,
+        "models[0].justification",
+        "missing required key 'justification'",
+        "",
+    ),
+    (
         "approval-target",
         '[checks]\nrequire_approval_for = ["high", "SSDF-1"]\n',
         5,

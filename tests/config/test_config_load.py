@@ -60,6 +60,9 @@ def test_defaults_are_the_strictest_sensible() -> None:
     # Nothing escapes the checks unless the file narrows the paths.
     assert (config.paths.models, config.paths.datasets, config.paths.code) == ((".",),) * 3
     assert config.store.url is None
+    assert config.data.restrictions == {}
+    assert config.data.restriction_for("pii").startswith("restricted:")
+    assert config.models == ()
     for name, field in type(config.checks).model_fields.items():
         if name.startswith("unsafe_"):
             assert field.default is False, name

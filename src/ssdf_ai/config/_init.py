@@ -215,6 +215,25 @@ max_age_days = 90
 # name = "Jane Doe"
 # public_key = "keys/jane-doe.pub"
 
+# Sensitive training data (PS.3.2 R2): a model made from data registered as sensitive
+# (`ssdf data register --sensitive pii`) must carry the access restriction of each category;
+# `ssdf record` writes it into the run's provenance. default_restriction covers the rest.
+# [data]
+# default_restriction = "restricted: no release without review by the data owner"
+# [data.restrictions]
+# pii = "restricted: ML team only; no public release"
+
+# The project's models and why each was chosen (PS.3.1 R2): what it is for, its limits, and
+# the base model it was fine-tuned from.
+# [[models]]
+# path = "models/churn.skops"
+# name = "churn classifier"
+# justification = "Gradient boosting: accurate on tabular data and explainable"
+# intended_use = "Rank customers by churn risk for retention offers"
+# limitations = "Not validated for customers outside the EU"
+# base_model = "hf://org/base-model"
+# license = "Apache-2.0"
+
 # The evidence store (PO.3.3, PS.3.1). Unset: a SQLite file under .ssdf/ in the project.
 # Keep credentials out of this file.
 [store]

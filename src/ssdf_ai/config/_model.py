@@ -337,6 +337,73 @@ class StoreSection(_Table):
     url: Annotated[StrictStr | None, AfterValidator(_check_store_url)] = None
 
 
+_CATEGORY = re.compile(r"^other:[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DEFAULT_RESTRICTION = (
+    "restricted: trained on sensitive data; no release or sharing without review by the data owner"
+)
+
+
+def _check_category(value: str) -> str:
+    from ssdf_ai.provenance.registry import SENSITIVE_CATEGORIES
+
+    if value in SENSITIVE_CATEGORIES or _CATEGORY.match(value):
+        return value
+    close = difflib.get_close_matches(value.lower(), SENSITIVE_CATEGORIES, n=2, cutoff=0.6)
+    hint = f"use one of {', '.join(SENSITIVE_CATEGORIES)}, or other:NAME for another category"
+    if close:
+        hint = "did you mean " + " or ".join(repr(c) for c in close) + "? " + hint
+    raise _bad("category", "'{value}' is not a sensitive-data category", hint, value=value)
+
+
+SensitiveCategory = Annotated[StrictStr, AfterValidator(_check_category)]
+
+
+class DataSection(_Table):
+    """``[data]``: how sensitive training data restricts the models made from it (PS.3.2 R2).
+
+    A model trained, fine-tuned or evaluated on data registered as sensitive
+    (``ssdf data register --sensitive pii``) carries the access restriction of each category;
+    ``ssdf record`` writes it into the run's provenance and ``ssdf data list`` flags the model.
+
+    Attributes:
+        restrictions: Sensitive-data category (pii, phi, pci, biometric, financial,
+            confidential, minors or ``other:NAME``) -> the access restriction that models
+            made from such data must carry, such as ``"restricted: ML team only; no public
+            release"``.
+        default_restriction: The restriction for categories ``restrictions`` does not list.
+    """
+
+    restrictions: dict[SensitiveCategory, NonEmptyStr] = Field(default_factory=dict)
+    default_restriction: NonEmptyStr = DEFAULT_RESTRICTION
+
+    def restriction_for(self, category: str) -> str:
+        """The access restriction models made from data of ``category`` must carry."""
+        return self.restrictions.get(category, self.default_restriction)
+
+
+class ModelEntry(_Table):
+    """One ``[[models]]`` entry: a model the project produces or uses, and why (PS.3.1 R2).
+
+    Attributes:
+        path: The model's file or folder, relative to the project root.
+        name: Its name, as reports and model cards show it.
+        justification: Why this model and architecture were chosen (PS.3.1 R2).
+        intended_use: What it is meant to be used for.
+        limitations: Known limitations and uses it is not fit for.
+        base_model: The model it was fine-tuned from: a URI (``hf://org/model``) or a
+            project path.
+        license: Its licence (an SPDX id, ``LicenseRef-…`` or ``NOASSERTION``).
+    """
+
+    path: RelativePath
+    name: StrictStr = Field(min_length=1, max_length=200)
+    justification: StrictStr = Field(min_length=1)
+    intended_use: NonEmptyStr | None = None
+    limitations: NonEmptyStr | None = None
+    base_model: NonEmptyStr | None = None
+    license: NonEmptyStr | None = None
+
+
 class Config(_Table):
     """The whole configuration: one ``ssdf.toml`` or ``[tool.ssdf]`` table.
 
@@ -350,6 +417,8 @@ class Config(_Table):
         checks: Criteria for security checks (PO.4.1).
         signers: Trusted signers and their public keys.
         store: The evidence store.
+        data: Access restrictions of models made from sensitive data (PS.3.2 R2).
+        models: The project's models and why they were chosen (PS.3.1 R2).
     """
 
     project: ProjectSection
@@ -362,6 +431,8 @@ class Config(_Table):
     checks: ChecksSection = Field(default_factory=ChecksSection)
     signers: tuple[Signer, ...] = ()
     store: StoreSection = Field(default_factory=StoreSection)
+    data: DataSection = Field(default_factory=DataSection)
+    models: tuple[ModelEntry, ...] = ()
 
     def party_for(self, task_id: str) -> str:
         """Return who performs a task: ``self`` unless ``[responsibility]`` says otherwise.
