@@ -12,13 +12,17 @@ import typer
 
 from ssdf_ai._version import __version__
 from ssdf_ai.cli import assess as _assess
+from ssdf_ai.cli import bom as _bom
 from ssdf_ai.cli import config as _config
 from ssdf_ai.cli import convert as _convert
+from ssdf_ai.cli import data as _data
 from ssdf_ai.cli import decide as _decide
 from ssdf_ai.cli import evidence as _evidence
 from ssdf_ai.cli import integrity as _integrity
 from ssdf_ai.cli import keys as _keys
 from ssdf_ai.cli import profile as _profile
+from ssdf_ai.cli import record as _record
+from ssdf_ai.cli import release as _release
 from ssdf_ai.cli import scan as _scan
 from ssdf_ai.cli import watch as _watch
 
@@ -60,9 +64,13 @@ _scan.register(app)
 _convert.register(app)
 _watch.register(app)
 _integrity.register(app)
+_bom.register(app)
+_release.register(app)
+_record.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_keys.app, name="keys")
+app.add_typer(_data.app, name="data")
 
 
 def main() -> None:

@@ -44,6 +44,13 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.integrity.report:SignReport",
     "ssdf_ai.integrity.report:VerifyReport",
     "ssdf_ai.integrity.report:DiffReport",
+    "ssdf_ai.provenance.reports:RecordReport",
+    "ssdf_ai.provenance.reports:ProvenanceListReport",
+    "ssdf_ai.provenance.reports:ProvenanceVerifyReport",
+    "ssdf_ai.provenance.reports:RegistrationReport",
+    "ssdf_ai.provenance.reports:DataListReport",
+    "ssdf_ai.release.report:ReleaseReport",
+    "ssdf_ai.release.report:ReleaseVerifyReport",
 )
 
 
