@@ -180,7 +180,11 @@ class FileStat:
 
 @dataclasses.dataclass
 class Walked:
-    """What :func:`iter_manifest` saw besides resources, filled in as it goes."""
+    """What :func:`iter_manifest` saw besides resources, filled in as it goes.
+
+    File stats are kept in ``stats`` when ``keep_stats`` is set, and passed to ``on_stat`` as
+    they are walked (so a caller can stream millions of them to a file instead).
+    """
 
     files: int = 0
     bytes_hashed: int = 0
@@ -188,6 +192,7 @@ class Walked:
     skipped: list[str] = dataclasses.field(default_factory=list)
     stats: list[FileStat] = dataclasses.field(default_factory=list)
     keep_stats: bool = True
+    on_stat: Callable[[FileStat], None] | None = None
 
 
 def split_shard(name: str) -> tuple[str, int, int]:
@@ -435,6 +440,8 @@ def iter_manifest(
                 walked.files += 1
                 if walked.keep_stats:
                     walked.stats.append(fstat)
+                if walked.on_stat is not None:
+                    walked.on_stat(fstat)
                 reused = previous(fstat) if previous is not None else None
                 if reused is not None:
                     walked.reused_files += 1

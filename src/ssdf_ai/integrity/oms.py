@@ -173,8 +173,13 @@ def _write_payload(
     resources: Iterator[Resource],
     walked: Walked,
     extension: dict[str, Any],
+    stats: IO[bytes] | None = None,
 ) -> tuple[str, str, int]:
-    """Write the statement JSON to ``out`` as resources arrive; return (root, names, count)."""
+    """Write the statement JSON to ``out`` as resources arrive; return (root, names, count).
+
+    The extension's file list comes from ``stats`` (comma-separated JSON arrays written by
+    :func:`_stat_writer` during the walk) when given, else from ``walked.stats``.
+    """
     rooth = hashlib.sha256()
     namesh = hashlib.sha256()
     count = 0
@@ -195,12 +200,34 @@ def _write_payload(
         )
         count += 1
     ext = dict(extension)
-    ext["files"] = [[s.name, s.size, s.mtime_ns] for s in walked.stats]
-    out.write(b'],"' + EXTENSION_KEY.encode() + b'":' + _dump(ext) + b"}")
+    if stats is None:
+        ext["files"] = [[s.name, s.size, s.mtime_ns] for s in walked.stats]
+        out.write(b'],"' + EXTENSION_KEY.encode() + b'":' + _dump(ext) + b"}")
+    else:
+        ext["files"] = []
+        head = _dump(ext)
+        assert head.endswith(b'"files":[]}')  # noqa: S101 - the key is written last
+        out.write(b'],"' + EXTENSION_KEY.encode() + b'":' + head[: -len(b"]}")])
+        stats.seek(0)
+        for block in iter(lambda: stats.read(1 << 20), b""):
+            out.write(block)
+        out.write(b"]}}")  # the file list, the extension, the predicate
     root_hex, names_hex = rooth.hexdigest(), namesh.hexdigest()
     subject = [{"name": model_name_of(root), "digest": {"sha256": root_hex, NAMES_KEY: names_hex}}]
     out.write(b',"subject":' + _dump(subject) + b"}")
     return root_hex, names_hex, count
+
+
+def _stat_writer(out: IO[bytes]) -> Callable[[FileStat], None]:
+    """Append each file's ``[name, size, mtime_ns]`` to ``out``, comma-separated."""
+    first = True
+
+    def write(stat: FileStat) -> None:
+        nonlocal first
+        out.write((b"" if first else b",") + _dump([stat.name, stat.size, stat.mtime_ns]))
+        first = False
+
+    return write
 
 
 def _file_sha256(path: Path) -> str:
@@ -240,9 +267,7 @@ def sign_model(
     from cryptography.hazmat.primitives.asymmetric import ec, utils
 
     settings = with_signature_ignored(root, signature, settings)
-    walked = Walked()
     previous = reuse_lookup(reuse, settings) if reuse is not None else None
-    resources = iter_manifest(root, settings, previous=previous, workers=workers, walked=walked)
     extension: dict[str, Any] = {
         "version": 1,
         "tool": f"ssdf-ai {__version__}",
@@ -255,9 +280,15 @@ def sign_model(
             "names": parent.names,
         }
     signature.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryFile(dir=signature.parent) as body:
+    with (
+        tempfile.TemporaryFile(dir=signature.parent) as body,
+        tempfile.TemporaryFile(dir=signature.parent) as stats,
+    ):
+        # File stats stream to their own temporary file: nothing grows with the file count.
+        walked = Walked(keep_stats=False, on_stat=_stat_writer(stats))
+        resources = iter_manifest(root, settings, previous=previous, workers=workers, walked=walked)
         root_hex, names_hex, count = _write_payload(
-            body, root, settings, resources, walked, extension
+            body, root, settings, resources, walked, extension, stats
         )
         length = body.tell()
         algorithm = _curve_hash(signer.key)
