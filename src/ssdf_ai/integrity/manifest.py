@@ -155,7 +155,7 @@ class Serialization:
         return cls(method, hash_type, shard_size, allow, tuple(ignores))
 
 
-@dataclasses.dataclass(frozen=True, order=True)
+@dataclasses.dataclass(frozen=True, order=True, slots=True)
 class Resource:
     """One manifest entry: a file or a shard, its algorithm and hex digest."""
 
@@ -169,7 +169,7 @@ class Resource:
         return split_shard(self.name)[0] if "-sharded-" in self.algorithm else self.name
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class FileStat:
     """A walked file: relative name, size and modification time (for incremental hashing)."""
 

@@ -391,7 +391,7 @@ class Signed:
         extension: The ``ssdf_ai`` predicate object (``{}`` when absent).
         signature_sha256: SHA-256 of the signature file.
         problems: Inconsistencies inside the statement (each one a verification failure).
-        bundle: The parsed bundle.
+        bundle: The parsed bundle, without the DSSE payload.
     """
 
     path: Path
@@ -486,7 +486,9 @@ def parse_statement(path: Path, bundle: dict[str, Any], payload: bytes) -> Signe
     envelope = bundle["dsseEnvelope"]
     if envelope.get("payloadType") != PAYLOAD_TYPE:
         problems.append(f"DSSE payloadType is {envelope.get('payloadType')!r}, not {PAYLOAD_TYPE}")
-    statement = parse_json(payload, f"statement in {path}", limit=MAX_SIGNATURE_BYTES)
+    statement = parse_json(
+        payload, f"statement in {path}", limit=MAX_SIGNATURE_BYTES, build=_compact_resource
+    )
     if not isinstance(statement, dict):
         raise InputError(f"{path}: the DSSE payload is not a JSON object", where=path)
     if statement.get("_type") != STATEMENT_TYPE:
@@ -543,14 +545,31 @@ def parse_statement(path: Path, bundle: dict[str, Any], payload: bytes) -> Signe
         extension=extension,
         signature_sha256=_file_sha256(path),
         problems=problems,
-        bundle=bundle,
+        # Without the payload (the statement is parsed above): it is most of a large bundle.
+        bundle={**bundle, "dsseEnvelope": {k: v for k, v in envelope.items() if k != "payload"}},
     )
 
 
+_RESOURCE_KEYS = frozenset({"name", "algorithm", "digest"})
+
+
+def _compact_resource(obj: dict[str, Any]) -> Any:
+    """A resource object becomes a :class:`Resource` as it is parsed (checked by _resource)."""
+    if obj.keys() == _RESOURCE_KEYS and all(isinstance(v, str) for v in obj.values()):
+        return Resource(obj["name"], obj["algorithm"], obj["digest"])
+    return obj
+
+
 def _resource(item: object, path: Path, serialization: Serialization) -> Resource:
-    if not isinstance(item, dict):
+    name: object
+    algorithm: object
+    digest: object
+    if isinstance(item, Resource):
+        name, algorithm, digest = item.name, item.algorithm, item.digest
+    elif isinstance(item, dict):
+        name, algorithm, digest = item.get("name"), item.get("algorithm"), item.get("digest")
+    else:
         raise InputError(f"{path}: a resource is not an object", where=path)
-    name, algorithm, digest = item.get("name"), item.get("algorithm"), item.get("digest")
     if not (isinstance(name, str) and isinstance(algorithm, str) and isinstance(digest, str)):
         raise InputError(f"{path}: a resource lacks name, algorithm or digest", where=path)
     try:
@@ -561,6 +580,8 @@ def _resource(item: object, path: Path, serialization: Serialization) -> Resourc
         ) from None
     if serialization.method == "shards":
         split_shard(name)
+    if isinstance(item, Resource) and digest.islower():
+        return item
     return Resource(name, algorithm, digest.lower())
 
 

@@ -23,7 +23,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -133,13 +133,21 @@ def _reject_constant(name: str) -> Any:
     raise VerificationError(f"non-finite number {name} in JSON")
 
 
-def parse_json(data: bytes, what: str, *, limit: int = MAX_ENVELOPE_BYTES) -> Any:
+def parse_json(
+    data: bytes,
+    what: str,
+    *,
+    limit: int = MAX_ENVELOPE_BYTES,
+    build: Callable[[dict[str, Any]], Any] | None = None,
+) -> Any:
     """Parse untrusted JSON strictly: bounded size, no duplicate keys, no NaN or Infinity.
 
     Args:
         data: The bytes.
         what: What they are, for messages (``envelope``, ``payload``).
         limit: The largest size accepted.
+        build: Called with each object once its keys are checked; its result replaces the
+            object (to turn millions of small objects into compact values as they are parsed).
 
     Returns:
         The parsed value.
@@ -150,10 +158,15 @@ def parse_json(data: bytes, what: str, *, limit: int = MAX_ENVELOPE_BYTES) -> An
     if len(data) > limit:
         raise VerificationError(f"the {what} is {len(data)} bytes, over the limit of {limit}")
     try:
+        hook: Callable[[list[tuple[str, Any]]], Any] = _reject_duplicates
+        if build is not None:
+            convert = build
+
+            def hook(pairs: list[tuple[str, Any]]) -> Any:
+                return convert(_reject_duplicates(pairs))
+
         return json.loads(
-            data.decode("utf-8"),
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
+            data.decode("utf-8"), object_pairs_hook=hook, parse_constant=_reject_constant
         )
     except VerificationError as exc:
         raise VerificationError(f"the {what} is not strict JSON: {exc.message}") from None
