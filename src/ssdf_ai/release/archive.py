@@ -47,8 +47,9 @@ import tempfile
 import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, NoReturn, Self, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
+from ssdf_ai._tar import BoundedReader, guarded_tarinfo, member_kind, unsafe_name
 from ssdf_ai._version import __version__
 from ssdf_ai.errors import Error, InputError, VerificationError
 from ssdf_ai.release.card import (
@@ -526,85 +527,8 @@ class _LimitError(Exception):
     """A bound was reached; reading stops."""
 
 
-class _Limited:
-    """Hands out at most ``limit`` bytes of a (decompressing) stream: bounds decompression bombs."""
-
-    def __init__(self, source: Any, limit: int):
-        self._source = source
-        self._limit = limit
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = _CHUNK
-        data: bytes = self._source.read(min(size, self._limit - self.count + 1))
-        self.count += len(data)
-        if self.count > self._limit:
-            raise _LimitError(f"the archive decompresses to more than {self._limit} bytes")
-        return data
-
-
-def _guarded_tarinfo(limits: ReleaseLimits, damage: list[str]) -> type[tarfile.TarInfo]:
-    class _Guarded(tarfile.TarInfo):
-        """Refuses oversized metadata headers and sparse files before tarfile reads them, and
-        notes a damaged header (tarfile ends the listing silently at one after the first)."""
-
-        @classmethod
-        def fromtarfile(cls, tarfile_: tarfile.TarFile) -> Self:
-            try:
-                return super().fromtarfile(tarfile_)
-            except tarfile.HeaderError as exc:
-                # Two zero blocks are the regular end of the archive; anything else is damage.
-                if type(exc).__name__ != "EOFHeaderError":
-                    damage.append(str(exc) or type(exc).__name__)
-                raise
-
-        def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
-            if (
-                self.type in (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE)
-                or self.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
-            ) and self.size > limits.max_metadata_size:
-                raise _LimitError(
-                    f"a tar metadata header declares {self.size} bytes "
-                    f"(limit {limits.max_metadata_size})"
-                )
-            if self.type == tarfile.GNUTYPE_SPARSE:
-                raise _LimitError("the archive holds a sparse file, which is refused")
-            result: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
-            return result
-
-        def _proc_gnusparse_10(self, *args: object) -> NoReturn:
-            raise _LimitError("the archive holds a sparse file, which is refused")
-
-    return _Guarded
-
-
-def _unsafe_name(name: str) -> str | None:
-    """Why a member name is unsafe to write, or ``None`` for a normal relative path."""
-    if not name:
-        return "an empty name"
-    if "\x00" in name or "\\" in name:
-        return "a NUL or backslash in its name"
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path"
-    parts = name.split("/")
-    if ".." in parts:
-        return "a '..' component that climbs out of the archive"
-    if "" in parts or "." in parts:
-        return "a name not in normal form"
-    return None
-
-
-def _kind(member: tarfile.TarInfo) -> str:
-    if member.issym():
-        return f"a symbolic link to {member.linkname!r}"
-    if member.islnk():
-        return f"a hard link to {member.linkname!r}"
-    if member.ischr() or member.isblk():
-        return "a device"
-    if member.isfifo():
-        return "a FIFO"
-    return f"a member of tar type {member.type!r}"
+def _sparse_refused(_what: str) -> _LimitError:
+    return _LimitError("the archive holds a sparse file, which is refused")
 
 
 @dataclasses.dataclass
@@ -641,10 +565,21 @@ def _extract(path: Path, dest: Path, limits: ReleaseLimits) -> _Extracted:
     with open(path, "rb") as raw:
         stream = _open_stream(raw)
         try:
+            limited = BoundedReader(
+                stream,
+                budget,
+                _LimitError,
+                f"the archive decompresses to more than {budget} bytes",
+            )
             tar = tarfile.open(  # noqa: SIM115 - closed below
-                fileobj=cast(IO[bytes], _Limited(stream, budget)),
+                fileobj=cast(IO[bytes], limited),
                 mode="r|",
-                tarinfo=_guarded_tarinfo(limits, damage),
+                tarinfo=guarded_tarinfo(
+                    limits.max_metadata_size,
+                    limit_error=_LimitError,
+                    sparse_error=_sparse_refused,
+                    on_damage=damage.append,
+                ),
             )
         except _LimitError as exc:
             result.problems.append(str(exc))
@@ -705,7 +640,7 @@ def _extract_member(
     tops: set[str],
 ) -> int:
     name = member.name.rstrip("/") if member.isdir() else member.name
-    reason = _unsafe_name(name)
+    reason = unsafe_name(name)
     if reason is not None:
         result.problems.append(f"member {member.name!r} has {reason}; it was not extracted")
         return 0
@@ -713,7 +648,7 @@ def _extract_member(
         return 0  # folders are implied by their files; nothing to write
     if not member.isreg() or member.issparse():
         result.problems.append(
-            f"member {name!r} is {_kind(member)}, not a regular file; it was not extracted"
+            f"member {name!r} is {member_kind(member)}, not a regular file; it was not extracted"
         )
         return 0
     parts = name.split("/")
@@ -968,7 +903,7 @@ def _check_manifest(folder: Path, top: str) -> tuple[dict[str, Any] | None, Rele
     listed = manifest.get("members")
     for item in listed if isinstance(listed, list) else []:
         name = item.get("name") if isinstance(item, dict) else None
-        if not isinstance(name, str) or _unsafe_name(name) is not None or "/" in name:
+        if not isinstance(name, str) or unsafe_name(name) is not None or "/" in name:
             problems.append(f"it lists a member with an unusable name: {name!r}")
             continue
         member = folder / name

@@ -25,11 +25,12 @@ import tarfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Final, Literal, NoReturn, cast
+from typing import IO, TYPE_CHECKING, Any, Final, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ssdf_ai._io import atomic_writer
+from ssdf_ai._tar import BoundedReader, guarded_tarinfo, member_kind, unsafe_name
 from ssdf_ai._version import __version__
 from ssdf_ai.errors import InputError, VerificationError
 from ssdf_ai.evidence import SHA256_PATTERN
@@ -46,7 +47,6 @@ FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 BLOB_PREFIX = "blobs/sha256/"
 _BLOB_NAME = re.compile(r"^blobs/sha256/([0-9a-f]{64})$")
-_METADATA_TYPES = (b"x", b"g", b"X", b"L", b"K")  # pax and GNU long-name headers
 
 
 class FileEntry(BaseModel):
@@ -357,91 +357,14 @@ class _HashingReader:
         return self._hasher.hexdigest()
 
 
-class _LimitedReader:
-    """Refuses to hand out more than ``limit`` bytes (bounds decompression bombs)."""
-
-    def __init__(self, source: Any, limit: int):
-        self._source = source
-        self._limit = limit
-        self.count = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            size = CHUNK
-        data: bytes = self._source.read(min(size, self._limit - self.count + 1))
-        self.count += len(data)
-        if self.count > self._limit:
-            raise _LimitReachedError("the archive decompresses to more than the size limit allows")
-        return data
-
-
 class _ReadState:
+    """The damaged tar header met while reading, if any."""
+
     def __init__(self) -> None:
         self.bad_header: str | None = None
 
-
-def _tarinfo_class(limits: ArchiveLimits, state: _ReadState) -> type[tarfile.TarInfo]:
-    class _GuardedTarInfo(tarfile.TarInfo):
-        """Checks tar metadata sizes before the standard parser reads them into memory."""
-
-        @classmethod
-        def fromtarfile(cls, tarfile_: tarfile.TarFile) -> _GuardedTarInfo:
-            try:
-                return super().fromtarfile(tarfile_)
-            except tarfile.HeaderError as exc:
-                # A zero block is the regular end of the archive; anything else after the
-                # first member (garbage, truncation) would otherwise end the listing silently.
-                if type(exc).__name__ != "EOFHeaderError":
-                    state.bad_header = str(exc) or type(exc).__name__
-                raise
-
-        def _proc_member(self, tarfile_: tarfile.TarFile) -> tarfile.TarInfo:
-            if self.type in _METADATA_TYPES and self.size > limits.max_metadata_size:
-                raise _LimitReachedError(
-                    f"a tar metadata header declares {self.size} bytes "
-                    f"(limit {limits.max_metadata_size})"
-                )
-            if self.type == tarfile.GNUTYPE_SPARSE:
-                raise _UnsupportedMemberError("a GNU sparse file")
-            result: tarfile.TarInfo = super()._proc_member(tarfile_)  # type: ignore[misc]
-            return result
-
-        def _proc_gnusparse_10(self, *args: object) -> NoReturn:
-            raise _UnsupportedMemberError("a pax sparse file")
-
-    return _GuardedTarInfo
-
-
-def _unsafe_name(name: str) -> str | None:
-    """Why a member name is unsafe to extract, or ``None`` if it is a normal relative path."""
-    if not name:
-        return "an empty name"
-    if "\x00" in name or "\\" in name:
-        return "a NUL or backslash in its name"
-    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "an absolute path"
-    parts = name.split("/")
-    if ".." in parts:
-        return "a '..' component that climbs out of the archive"
-    if "" in parts or "." in parts:
-        return "a name not in normal form"
-    return None
-
-
-def _type_name(member: tarfile.TarInfo) -> str:
-    if member.issym():
-        return f"a symbolic link to {member.linkname!r}"
-    if member.islnk():
-        return f"a hard link to {member.linkname!r}"
-    if member.isdir():
-        return "a directory"
-    if member.ischr() or member.isblk():
-        return "a device"
-    if member.isfifo():
-        return "a FIFO"
-    if member.issparse():
-        return "a sparse file"
-    return f"a member of tar type {member.type!r}"
+    def damaged(self, reason: str) -> None:
+        self.bad_header = reason
 
 
 def _open_decompressed(reader: _HashingReader, head: bytes) -> Any:
@@ -493,14 +416,14 @@ class _Verifier:
     def check_member(self, tar: tarfile.TarFile, member: tarfile.TarInfo) -> bool:
         name = member.name
         safe = True
-        reason = _unsafe_name(name)
+        reason = unsafe_name(name)
         if reason is not None:
             self.problem(rules.UNSAFE_NAME, f"member {name!r} has {reason}", address=name)
             safe = False
         if not member.isreg() or member.issparse():
             self.problem(
                 rules.UNSAFE_TYPE,
-                f"member {name!r} is {_type_name(member)}, not a regular file",
+                f"member {name!r} is {member_kind(member)}, not a regular file",
                 address=name,
             )
             safe = False
@@ -709,11 +632,21 @@ def verify_archive(path: str | Path, limits: ArchiveLimits | None = None) -> Arc
         source.seek(0)
         try:
             stream = _open_decompressed(raw, head)
-            limited = _LimitedReader(stream, budget)
+            limited = BoundedReader(
+                stream,
+                budget,
+                _LimitReachedError,
+                "the archive decompresses to more than the size limit allows",
+            )
             tar = tarfile.open(  # noqa: SIM115 - closed below
                 fileobj=cast(IO[bytes], limited),
                 mode="r|",
-                tarinfo=_tarinfo_class(limits, state),
+                tarinfo=guarded_tarinfo(
+                    limits.max_metadata_size,
+                    limit_error=_LimitReachedError,
+                    sparse_error=_UnsupportedMemberError,
+                    on_damage=state.damaged,
+                ),
             )
         except (tarfile.TarError, OSError, EOFError, lzma.LZMAError, ValueError) as exc:
             raise InputError(
