@@ -17,6 +17,7 @@ from ssdf_ai.assess.controls import load_registry
 from ssdf_ai.cli import app
 from ssdf_ai.findings import Finding, Severity
 from ssdf_ai.integrity.controls import CONTROLS as INTEGRITY_CONTROLS
+from ssdf_ai.provenance.controls import CONTROLS as PROVENANCE_CONTROLS
 
 REPO = Path(__file__).resolve().parents[2]
 PRIYA, TOMAS = "Priya Natarajan", "Tomás Ferreira"
@@ -61,15 +62,17 @@ class _Payload:
 def project(tmp_path: Path, name: str = "churn") -> Path:
     """A copy of the example whose gate looks at controls and findings, with its models scanned
     by the real `ssdf scan`. Pickle-based models are accepted (fail_on medium, and the
-    safe-serialization control is not required); signing has tests of its own, so the
-    integrity controls are not required either."""
+    safe-serialization control is not required); signing, provenance and releases have tests
+    of their own, so the integrity and provenance controls are not required either."""
     root = tmp_path / name
     shutil.copytree(REPO / "examples" / "churn", root)
     config = root / "ssdf.toml"
     required = [
         c.id
         for c in load_registry(plugins=False).controls
-        if c.id != "safe-serialization" and c not in INTEGRITY_CONTROLS
+        if c.id != "safe-serialization"
+        and c not in INTEGRITY_CONTROLS
+        and c not in PROVENANCE_CONTROLS
     ]
     config.write_text(
         config.read_text().replace(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -32,9 +35,11 @@ def example(tmp_path: Path) -> Path:
     return root
 
 
-def make_passable(root: Path) -> None:
+def make_passable(root: Path, *, release: bool = True) -> None:
     """Let the example meet every control: evidence recorded, its model and data signed and
-    verified, its models scanned; the gate then looks only at controls and findings."""
+    verified, its own model trained under `ssdf record` from registered data and released
+    (unless ``release`` is false), its models scanned; the gate then looks only at controls
+    and findings."""
     config = root / "ssdf.toml"
     text = config.read_text().replace(
         'fail_on = "low"\n',
@@ -48,7 +53,52 @@ def make_passable(root: Path) -> None:
     )  # fmt: skip
     assert code == 0, err
     sign_and_verify(root)
+    if release:
+        train_and_release(root)
     scan(root)
+
+
+def train_and_release(root: Path) -> None:
+    """Train the example's model with the real `ssdf record` from registered data, sign and
+    verify it, and write its BOMs, cards and release; the outputs go beside the project. The
+    signing key of `sign_and_verify` becomes a trusted signer (its public half in the
+    project, as [[signers]] needs)."""
+    keys, out = root.parent / "keys", root.parent / "out"
+    (root / "keys").mkdir(exist_ok=True)
+    out.mkdir(exist_ok=True)
+    shutil.copy(keys / "release.pub", root / "keys" / "release.pub")
+    with (root / "ssdf.toml").open("a") as handle:
+        handle.write('\n[[signers]]\nname = "release"\npublic_key = "keys/release.pub"\n')
+    model = root / "models" / "churn-model.skops"
+    code, out_text, err = ssdf(
+        "data", "register", root / "data" / "customers.csv", "--source", "file:generate_data.py",
+        "--license", "Apache-2.0", "--provenance", "known", "--project", root,
+    )  # fmt: skip
+    assert code == 0, out_text + err
+    trained = subprocess.run(
+        [
+            Path(sys.executable).with_name("ssdf"), "record", "--project", root, "--name", "train",
+            "--dataset", "data/customers.csv", "--config", "config/train.toml", "--input",
+            "train.py", "--output", "models/churn-model.skops", "--output", "models/metrics.json",
+            "--key", keys / "release.key", "--", sys.executable, "train.py",
+        ],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    signature = root / "signatures" / "churn-model.sig"
+    for args in (
+        ("sign", model, "--key", keys / "release.key", "--signature", signature),
+        ("verify", model, "--key", keys / "release.pub", "--signature", signature),
+        ("bom", model, "--output", out / "churn.cdx.json", "--spdx-output",
+         out / "churn.spdx.json"),
+        ("card", model, "--output", out / "MODEL_CARD.md"),
+        ("card", root / "data" / "customers.csv", "--data", "--output", out / "DATA_CARD.md"),
+        ("release", "build", model, "--version", "1.0.0", "--key", keys / "release.key",
+         "--out", out),
+    ):  # fmt: skip
+        code, out_text, err = ssdf(*args, "--project", root)
+        assert code == 0, out_text + err
 
 
 def sign_and_verify(root: Path) -> None:
@@ -134,7 +184,7 @@ def test_gate_fails_on_open_findings_at_or_above_the_threshold(
     example: Path, fail_on: str, failing: int
 ) -> None:
     plant_unknown_global(example)
-    make_passable(example)
+    make_passable(example, release=False)
     config = example / "ssdf.toml"
     text = config.read_text().replace('fail_on = "low"', f'fail_on = "{fail_on}"')
     # Pickle-based models are accepted here; this test is about the findings threshold.

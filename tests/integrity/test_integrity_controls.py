@@ -142,7 +142,9 @@ def test_all_pass_after_sign_and_verify(root: Path) -> None:
     for control_id in IDS:
         assert got[control_id]["outcome"] == Outcome.SATISFIED, got[control_id]
     for task in TASKS:
-        assert got[task]["outcome"] == Outcome.SATISFIED, task
+        # PS.3.1 also needs a release archive (release-archived; tests/provenance): partial.
+        wanted = Outcome.PARTIAL if task == "PS.3.1" else Outcome.SATISFIED
+        assert got[task]["outcome"] == wanted, task
         assert got[task]["basis"] == "automated"
     assert "models/m1" in got["models-signed"]["rationale"]
     assert "covering all 1 model file(s)" in got["models-signed"]["rationale"]

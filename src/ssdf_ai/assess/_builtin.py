@@ -427,13 +427,14 @@ def evidence_fresh(this: Control, facts: Facts) -> ControlResult:
 
 def _capability_controls() -> tuple[Control, ...]:
     from ssdf_ai.integrity.controls import CONTROLS as INTEGRITY
+    from ssdf_ai.provenance.controls import CONTROLS as PROVENANCE
     from ssdf_ai.scan.controls import CONTROLS as SCAN
 
-    return (*SCAN, *INTEGRITY)
+    return (*SCAN, *INTEGRITY, *PROVENANCE)
 
 
 # The built-in controls, in the order reports list them: the project's own, then each
-# capability's (scanning, integrity, ...).
+# capability's (scanning, integrity, provenance and releases).
 BUILTIN: tuple[Control, ...] = (
     requirements_documented,
     requirements_third_party,

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from ssdf_ai.assess.decisions import Decisions
@@ -20,14 +20,17 @@ if TYPE_CHECKING:
     from ssdf_ai.store import ArtifactRecord, RunDetail, RunRecord
     from ssdf_ai.store._blobs import BlobStore
 
+T = TypeVar("T")
+
 # Project documents are small; anything larger is not what a control looks for.
 MAX_DOCUMENT_BYTES = 1 << 20
 # Bounds on walking model folders for model cards.
 MAX_WALK_DEPTH = 4
 MAX_WALK_ENTRIES = 20_000
 # Commands whose every run (not only the newest) controls read in detail: signatures and their
-# verifications are per model or dataset. The newest MAX_HISTORY_RUNS of each are kept.
-HISTORY_COMMANDS = ("sign", "verify", "watch")
+# verifications, bills of materials, cards and releases are per model or dataset. The newest
+# MAX_HISTORY_RUNS of each are kept.
+HISTORY_COMMANDS = ("sign", "verify", "watch", "bom", "card", "release")
 MAX_HISTORY_RUNS = 2000
 MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md")
 # A README counts as a model card beside weights like these, or with hub-style front matter.
@@ -70,6 +73,14 @@ class Facts:
     decisions: Decisions | None = None
     history: dict[str, list[RunDetail]] = dataclasses.field(default_factory=dict)
     blobs: BlobStore | None = None
+    _memo: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """``make()``, computed once per assessment under ``key``: what several controls of one
+        capability read (the recorded training runs, the dataset registry) is read once."""
+        if key not in self._memo:
+            self._memo[key] = make()
+        return cast(T, self._memo[key])
 
     @property
     def max_age(self) -> dt.timedelta:
