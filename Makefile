@@ -12,9 +12,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The demo needs only ssdf-ai itself; tests, lint and benchmarks need the dev extra.
+# The demo needs ssdf-ai and the example's training libraries (the examples extra); tests,
+# lint and benchmarks need the dev extra.
 $(CORE): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e '.[examples]'
 	touch $(CORE)
 
 $(DEV): pyproject.toml | $(BIN)/python

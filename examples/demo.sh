@@ -150,8 +150,60 @@ if [ "$code" -ne 1 ]; then
 fi
 step "   What changed since the first assessment" ssdf assess "$project" --compare
 
+# PW.3.2, PS.3.2, PW.6.2: the example's own model, trained from registered data under
+# `ssdf record`, which signs SLSA provenance of the run (inputs, outputs, environment) into
+# .intoto.jsonl. The data is synthetic: generate_data.py wrote it (data/DATA_CARD.md), so its
+# provenance is known and it holds no real person's data (the customer ids are made up).
+if ! python -c "import sklearn, skops" 2>/dev/null; then
+  echo "error: the example's train.py needs scikit-learn and skops: pip install -e '.[examples]'" >&2
+  echo "(make demo installs them)" >&2
+  exit 2
+fi
+model="$project/models/churn-model.skops"
+priya_key=("--key" "$project/keys/Priya-Natarajan.key" "--passphrase-env" "SSDF_DEMO_PASSPHRASE")
+step "9. Register the training data: where it came from, its licence, its provenance (PW.3.2)" \
+  ssdf data register "$project/data/customers.csv" --source file:generate_data.py \
+  --license Apache-2.0 --provenance known --project "$project" \
+  --description "4,000 synthetic customers written by generate_data.py (seed 20240726)"
+(
+  cd "$project"
+  step "   Train the model under ssdf record: signed provenance of the run (PS.3.2, PW.6.2)" \
+    ssdf record --name train-churn --dataset data/customers.csv --config config/train.toml \
+    --input train.py --output models/churn-model.skops --output models/metrics.json \
+    "${priya_key[@]}" -- python train.py
+)
+step "   Check every recorded run: trusted signer, outputs unchanged (exit code 0)" \
+  ssdf provenance verify --project "$project"
+step "   The data registry: no data of unknown provenance, no sensitive data" \
+  ssdf data list --project "$project"
+ssdf scan "$project/models" "$project/third_party" --project "$project" --quiet
+
+# PS.1.3, PS.2.1, PS.3.2, PO.1.2: sign the trained model, then describe it from the evidence.
+step "10. Sign the trained model (PS.1.3, PS.2.1) and verify it" \
+  ssdf sign "$model" "${priya_key[@]}" --signature "$out/churn-model.sig" --project "$project"
+ssdf verify "$model" --key "$project/keys/Priya-Natarajan.pub" --signature "$out/churn-model.sig" \
+  --project "$project" --quiet
+step "   Its bills of materials: CycloneDX 1.6 ML-BOM and SPDX 3.0.1 (PS.3.2)" \
+  ssdf bom "$model" --output "$out/churn-model.cdx.json" \
+  --spdx-output "$out/churn-model.spdx.json" --project "$project"
+step "   Its model card, filled from the recorded evidence (PO.1.2, PS.3.1 R2, RV.1.3)" \
+  ssdf card "$model" --output "$out/MODEL_CARD.md" --project "$project"
+awk '/^## Why this model/ { on = 1; print; next } /^## / { on = 0 } on' "$out/MODEL_CARD.md"
+step "   The data card of the training data (PO.1.2, PW.3.2)" \
+  ssdf card "$project/data/customers.csv" --data --output "$out/DATA_CARD.md" \
+  --project "$project"
+
+# PS.3.1: one signed, versioned archive holds everything an acquirer needs; they verify it.
+step "11. Release 1.0.0: signature, provenance, BOMs, card, scan and assessment, signed (PS.3.1)" \
+  ssdf release build "$model" --version 1.0.0 "${priya_key[@]}" --out "$out" --project "$project"
+step "   Verify the release as an acquirer would, with the model's files (exit code 0)" \
+  ssdf release verify "$out/churn-1.0.0.tar.gz" --key "$project/keys/Priya-Natarajan.pub" \
+  --model "$model"
+step "   What the provenance, BOM, card and release controls say now" \
+  ssdf assess "$project" --compare
+
 # The reports that producers, acquirers and auditors exchange.
-step "9. OSCAL assessment results and POA&M, and the CISA attestation form" \
+step "12. OSCAL assessment results and POA&M, and the CISA attestation form" \
   ssdf assess "$project" --format oscal-ar --output "$out/assessment-results.json"
 ssdf assess "$project" --quiet --format oscal-poam --output "$out/poam.json"
 ssdf assess "$project" --quiet --format cisa-text --output "$out/cisa-form.txt"
@@ -159,7 +211,7 @@ ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
 head -n 20 "$out/cisa-form.txt"
 
 # The gate for CI: exit 1 while criteria are not met, with what fixes each failure.
-printf '\n\033[1m== %s\033[0m\n$ %s\n' "10. The CI gate (expect exit code 1: most tasks still need evidence)" \
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "13. The CI gate (expect exit code 1: most tasks still need evidence)" \
   "ssdf gate $project"
 set +e
 ssdf gate "$project" | head -n 25

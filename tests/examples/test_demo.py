@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,8 +39,14 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
     (work,) = tmp_path.iterdir()
     outputs = sorted(p.name for p in (work / "out").iterdir())
     assert outputs == [
+        "DATA_CARD.md",
+        "MODEL_CARD.md",
         "assessment-results.json",
         "assessment.html",
+        "churn-1.0.0.tar.gz",
+        "churn-model.cdx.json",
+        "churn-model.sig",
+        "churn-model.spdx.json",
         "cisa-form.txt",
         "evidence.tar",
         "poam.json",
@@ -67,6 +75,56 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "model.safetensors",
     ):
         assert expected in words, expected
+    # The example's own model: trained under `ssdf record` from registered data, signed,
+    # described (BOMs, cards) and released; the release verifies, and every provenance,
+    # BOM, card and release control turned satisfied.
+    for expected in (
+        "== 9. Register the training data",
+        "source │ file:generate_data.py",
+        "provenance │ known",
+        "sensitive │ none",
+        "trained gradient-boosting: accuracy",
+        "line 1: train-churn",
+        "ok, signed by Priya Natarajan",
+        "verified: 1 run(s)",
+        "== 10. Sign the trained model",
+        "## Why this model",
+        "HistGradientBoostingClassifier",
+        "== 11. Release 1.0.0",
+        "released churn 1.0.0 from models/churn-model.skops",
+        "provenance.intoto.jsonl",
+        "passed provenance: 1 envelope(s) verify",
+        "passed weights:",
+    ):
+        assert expected in words, expected
+    # `ssdf record` reports on stderr: the command it runs owns stdout.
+    errors = " ".join(result.stderr.split())
+    for expected in (
+        "recorded run 'train-churn' (exit 0) as line 1 of",
+        "output models/churn-model.skops sha256",
+        "input data/customers.csv (dataset)",
+        "wrote SPDX document to",
+    ):
+        assert expected in errors, expected
+    assert "failed " not in result.stdout.split("== 11. Release")[1].split("== 12.")[0]
+    for control_id in (
+        "training-provenance-recorded",
+        "data-provenance-tracked",
+        "sensitive-data-tracked",
+        "bom-generated",
+        "cards-generated",
+        "release-archived",
+    ):
+        assert f"│ {control_id} │ not-satisfied │ satisfied │" in words, control_id
+    for path in ("churn-model.cdx.json", "churn-model.spdx.json"):
+        assert json.loads((work / "out" / path).read_text())
+    card = (work / "out" / "MODEL_CARD.md").read_text()
+    assert "## Why this model" in card
+    assert "data/customers.csv" in card
+    with tarfile.open(work / "out" / "churn-1.0.0.tar.gz") as archive:
+        names = {Path(m.name).name for m in archive.getmembers()}
+    assert {"model.sig", "provenance.intoto.jsonl", "bom.cdx.json", "bom.spdx.json",
+            "MODEL_CARD.md", "release.json", "release.sig"} <= names  # fmt: skip
     # The signature went to the outputs: neither the example nor its copy holds one.
     assert not list((REPO / "examples" / "churn").rglob("*.sig"))
     assert not list((work / "churn").rglob("*.sig"))
@@ -74,5 +132,10 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
     assert not (tmp_path / ".ssdf").exists()
     # The malicious pickle was never executed.
     assert not list(work.glob("CANARY*"))
-    # The demo works on a copy: the repository's example gets no evidence store.
-    assert not (REPO / "examples" / "churn" / ".ssdf").exists()
+    # The demo works on a copy: the repository's example gets no evidence store, no training
+    # log, no trained model and no release.
+    example = REPO / "examples" / "churn"
+    assert not (example / ".ssdf").exists()
+    assert not (example / ".intoto.jsonl").exists()
+    assert not (example / "releases").exists()
+    assert sorted(p.name for p in (example / "models").iterdir()) == ["README.md"]
