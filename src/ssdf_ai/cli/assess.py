@@ -303,7 +303,7 @@ def gate_(
     *,
     out: Output,
 ) -> GateReport:
-    """Exit 1 unless the project meets its criteria for security checks ([checks] in ssdf.toml)."""
+    """Exit 1 unless the project meets its security-check criteria (\\[checks] in ssdf.toml)."""
     from ssdf_ai.assess.gate import gate
 
     _, loaded, assessment = _evaluate(path, imports, sys.argv[1:], record=True)
