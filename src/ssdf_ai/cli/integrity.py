@@ -329,7 +329,7 @@ def register(app: typer.Typer) -> None:  # noqa: C901, PLR0915 - four commands
         The layout is OpenSSF model signing's: the root digest equals the one `ssdf sign` and
         model-signing put in a signature made with the same settings.
         """
-        from ssdf_ai.integrity.manifest import Walked, iter_manifest
+        from ssdf_ai.integrity.manifest import ManifestDigests, Walked, iter_manifest
         from ssdf_ai.integrity.oms import model_name_of
         from ssdf_ai.integrity.report import HashReport, ResourceInfo, SerializationInfo
 
@@ -341,18 +341,17 @@ def register(app: typer.Typer) -> None:  # noqa: C901, PLR0915 - four commands
         if stream:
             _stream(path, settings, resources, walked)
             return None
-        items = [
-            ResourceInfo(name=r.name, algorithm=r.algorithm, digest=r.digest) for r in resources
-        ]
-        from ssdf_ai.integrity.manifest import Resource, names_digest, root_digest
-
-        plain = [Resource(r.name, r.algorithm, r.digest) for r in items]
+        digests = ManifestDigests()
+        items: list[ResourceInfo] = []
+        for r in resources:
+            digests.update(r)
+            items.append(ResourceInfo(name=r.name, algorithm=r.algorithm, digest=r.digest))
         return HashReport(
             path=str(path),
             model_name=model_name_of(path),
             serialization=SerializationInfo.of(settings.to_json()),
-            root=root_digest(plain),
-            names=names_digest(plain),
+            root=digests.root,
+            names=digests.names,
             files=walked.files,
             bytes=walked.bytes_hashed,
             skipped=walked.skipped,
@@ -657,33 +656,31 @@ def _key_id(signer: Signer) -> str:
 def _stream(
     path: Path, settings: Serialization, resources: Iterator[Resource], walked: Walked
 ) -> None:
-    import hashlib
     import json
 
-    rooth, namesh = hashlib.sha256(), hashlib.sha256()
+    from ssdf_ai.integrity.manifest import ManifestDigests
+
+    digests = ManifestDigests()
     write = sys.stdout.write
-    count = 0
     for r in resources:
-        raw = bytes.fromhex(r.digest)
-        rooth.update(raw)
-        namesh.update(r.name.encode("utf-8") + b"\0" + r.algorithm.encode() + b"\0" + raw)
+        digests.update(r)
         write(json.dumps({"name": r.name, "algorithm": r.algorithm, "digest": r.digest}) + "\n")
-        count += 1
     summary = {
         "summary": True,
         "path": str(path),
         "serialization": settings.to_json(),
-        "resources": count,
+        "resources": digests.count,
         "files": walked.files,
         "bytes": walked.bytes_hashed,
-        "root": rooth.hexdigest(),
-        "names": namesh.hexdigest(),
+        "root": digests.root,
+        "names": digests.names,
         "skipped": walked.skipped,
     }
     write(json.dumps(summary) + "\n")
 
 
 def _sign_sigstore(path: Path, sig_path: Path, settings: Serialization, out: Output) -> SignReport:
+    import hashlib
     import io
 
     from ssdf_ai._io import atomic_write
@@ -705,8 +702,6 @@ def _sign_sigstore(path: Path, sig_path: Path, settings: Serialization, out: Out
     )
     bundle = sigstore_sign_payload(body.getvalue())
     atomic_write(sig_path, bundle)
-    import hashlib
-
     return SignReport(
         path=str(path),
         signature=str(sig_path),

@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_SHARD_SIZE",
     "HASH_TYPES",
     "FileStat",
+    "ManifestDigests",
     "Resource",
     "Serialization",
     "Walked",
@@ -215,25 +216,55 @@ def resource_sort_key(name: str, sharded: bool) -> tuple[tuple[str, ...], int, i
     return tuple(PurePosixPath(name).parts), 0, 0
 
 
+class ManifestDigests:
+    """The two digests over a manifest, fed one resource at a time in manifest order.
+
+    ``root``: SHA-256 over the raw digests (the OMS subject digest). ``names``: SHA-256 over
+    ``name NUL algorithm NUL raw-digest`` per resource, binding names to digests (the OMS root
+    covers digests only, so two layouts with the same contents under other names share it).
+    """
+
+    def __init__(self) -> None:
+        self._root = hashlib.sha256()
+        self._names = hashlib.sha256()
+        self.count = 0
+
+    def update(self, resource: Resource) -> None:
+        """Add the next resource."""
+        raw = bytes.fromhex(resource.digest)
+        self._root.update(raw)
+        self._names.update(
+            resource.name.encode("utf-8") + b"\0" + resource.algorithm.encode("ascii") + b"\0"
+        )
+        self._names.update(raw)
+        self.count += 1
+
+    @property
+    def root(self) -> str:
+        """The OMS root digest (hex)."""
+        return self._root.hexdigest()
+
+    @property
+    def names(self) -> str:
+        """The name-binding digest (hex)."""
+        return self._names.hexdigest()
+
+
+def _digests(resources: Iterable[Resource]) -> ManifestDigests:
+    digests = ManifestDigests()
+    for r in resources:
+        digests.update(r)
+    return digests
+
+
 def root_digest(resources: Iterable[Resource]) -> str:
     """SHA-256 over the raw digests in manifest order: the OMS subject digest."""
-    h = hashlib.sha256()
-    for r in resources:
-        h.update(bytes.fromhex(r.digest))
-    return h.hexdigest()
+    return _digests(resources).root
 
 
 def names_digest(resources: Iterable[Resource]) -> str:
-    """SHA-256 binding names to digests: ``name NUL algorithm NUL raw-digest`` per resource.
-
-    The OMS root digest covers digests only, so two layouts with the same contents under other
-    names share it; this digest tells them apart.
-    """
-    h = hashlib.sha256()
-    for r in resources:
-        h.update(r.name.encode("utf-8") + b"\0" + r.algorithm.encode("ascii") + b"\0")
-        h.update(bytes.fromhex(r.digest))
-    return h.hexdigest()
+    """SHA-256 binding names to digests (see :class:`ManifestDigests`)."""
+    return _digests(resources).names
 
 
 def _check_relative(path: str, what: str) -> None:

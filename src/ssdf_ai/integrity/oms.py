@@ -22,7 +22,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
-import hashlib
 import json
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from ssdf_ai._version import __version__
 from ssdf_ai.errors import InputError, MissingExtraError
 from ssdf_ai.integrity.manifest import (
     FileStat,
+    ManifestDigests,
     Resource,
     Serialization,
     Walked,
@@ -180,25 +180,19 @@ def _write_payload(
     The extension's file list comes from ``stats`` (comma-separated JSON arrays written by
     :func:`_stat_writer` during the walk) when given, else from ``walked.stats``.
     """
-    rooth = hashlib.sha256()
-    namesh = hashlib.sha256()
-    count = 0
+    digests = ManifestDigests()
     out.write(b'{"_type":"' + STATEMENT_TYPE.encode() + b'","predicateType":"')
     out.write(PREDICATE_TYPE.encode() + b'","predicate":{"serialization":')
     out.write(_dump(settings.to_json()) + b',"resources":[')
     for resource in resources:
-        raw = bytes.fromhex(resource.digest)
-        rooth.update(raw)
-        namesh.update(resource.name.encode("utf-8") + b"\0" + resource.algorithm.encode() + b"\0")
-        namesh.update(raw)
-        if count:
+        if digests.count:
             out.write(b",")
         out.write(
             _dump(
                 {"name": resource.name, "algorithm": resource.algorithm, "digest": resource.digest}
             )
         )
-        count += 1
+        digests.update(resource)
     ext = dict(extension)
     if stats is None:
         ext["files"] = [[s.name, s.size, s.mtime_ns] for s in walked.stats]
@@ -212,7 +206,7 @@ def _write_payload(
         for block in iter(lambda: stats.read(1 << 20), b""):
             out.write(block)
         out.write(b"]}}")  # the file list, the extension, the predicate
-    root_hex, names_hex = rooth.hexdigest(), namesh.hexdigest()
+    root_hex, names_hex, count = digests.root, digests.names, digests.count
     subject = [{"name": model_name_of(root), "digest": {"sha256": root_hex, NAMES_KEY: names_hex}}]
     out.write(b',"subject":' + _dump(subject) + b"}")
     return root_hex, names_hex, count
@@ -230,12 +224,10 @@ def _stat_writer(out: IO[bytes]) -> Callable[[FileStat], None]:
     return write
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def _sha256_file(path: Path) -> str:
+    from ssdf_ai.evidence import sha256_file  # pydantic only when a signature is hashed
+
+    return sha256_file(path)
 
 
 def sign_model(
@@ -319,7 +311,7 @@ def sign_model(
         resources=count,
         walked=walked,
         parent=parent.signature_sha256 if parent is not None else None,
-        signature_sha256=_file_sha256(signature),
+        signature_sha256=_sha256_file(signature),
     )
 
 
@@ -543,7 +535,7 @@ def parse_statement(path: Path, bundle: dict[str, Any], payload: bytes) -> Signe
         resources=resources,
         files=files,
         extension=extension,
-        signature_sha256=_file_sha256(path),
+        signature_sha256=_sha256_file(path),
         problems=problems,
         # Without the payload (the statement is parsed above): it is most of a large bundle.
         bundle={**bundle, "dsseEnvelope": {k: v for k, v in envelope.items() if k != "payload"}},
