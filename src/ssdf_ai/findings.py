@@ -162,3 +162,34 @@ class Rule(BaseModel):
     cwe: tuple[str, ...] = ()
     task_ids: tuple[str, ...] = ()
     help_uri: str | None = None
+
+    def finding(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        address: str | None = None,
+        severity: Severity | None = None,
+        confidence: Confidence = Confidence.HIGH,
+        remediation: str | None = None,
+    ) -> Finding:
+        """A finding under this rule: its id, CWEs and task ids, its severity unless overridden.
+
+        Args:
+            message: What was found, and where.
+            path: The file concerned.
+            address: Where inside it.
+            severity: Overrides the rule's severity.
+            confidence: How sure the rule is.
+            remediation: What to do about it.
+        """
+        return Finding(
+            rule_id=self.id,
+            severity=severity or self.severity,
+            confidence=confidence,
+            message=message,
+            location=Location(path=path, address=address),
+            cwe=self.cwe,
+            task_ids=self.task_ids,
+            remediation=remediation,
+        )

@@ -306,14 +306,10 @@ class VerifyReport(FindingsReport):
 
 
 def _finding(rule_id: str, message: str, where: Location) -> Finding:
-    rule = RULES[rule_id]
-    return Finding(
-        rule_id=rule_id,
-        severity=rule.severity,
-        message=message,
-        location=where,
-        cwe=rule.cwe,
-        task_ids=rule.task_ids,
+    return RULES[rule_id].finding(
+        message,
+        path=where.path,
+        address=where.address,
         remediation="do not use the model until the difference is explained; restore the "
         "signed files or sign the new version (ssdf sign --parent OLD.sig)",
     )

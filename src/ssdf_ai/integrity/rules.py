@@ -9,7 +9,7 @@ development environment (PO.5.3 R1/R2).
 
 from __future__ import annotations
 
-from ssdf_ai.findings import Confidence, Finding, Location, Rule, Severity
+from ssdf_ai.findings import Finding, Rule, Severity
 
 # Continuous integrity monitoring of weights and configuration (PS.1.3.R2) and of data
 # (PS.1.2.R1) against a digital signature (PS.1.3.R4, PS.2.1.R1), alerting (PO.5.3.R1/R2).
@@ -97,14 +97,6 @@ def finding(
     Returns:
         The finding.
     """
-    rule = RULES[rule_id]
-    return Finding(
-        rule_id=rule.id,
-        severity=severity or rule.severity,
-        confidence=Confidence.HIGH,
-        message=message,
-        location=Location(path=path, address=address),
-        cwe=rule.cwe,
-        task_ids=rule.task_ids,
-        remediation=remediation,
+    return RULES[rule_id].finding(
+        message, path=path, address=address, severity=severity, remediation=remediation
     )

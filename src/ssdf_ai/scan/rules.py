@@ -6,7 +6,7 @@ their metadata from here.
 
 from __future__ import annotations
 
-from ssdf_ai.findings import Confidence, Finding, Location, Rule, Severity
+from ssdf_ai.findings import Confidence, Finding, Rule, Severity
 
 # The profile items model scanning serves: verify and scan acquired models (PW.4.4 R1/R2),
 # scan all models for malware, vulnerabilities and backdoors (PW.7.2 R1), scan frequently
@@ -214,15 +214,12 @@ def finding(
     Returns:
         The finding.
     """
-    rule = RULES[rule_id]
-    return Finding(
-        rule_id=rule.id,
-        severity=severity or rule.severity,
+    return RULES[rule_id].finding(
+        message,
+        path=path,
+        address=address,
+        severity=severity,
         confidence=confidence,
-        message=message,
-        location=Location(path=path, address=address),
-        cwe=rule.cwe,
-        task_ids=rule.task_ids,
         remediation=remediation,
     )
 

@@ -7,7 +7,7 @@ the evidence can no longer be trusted as it stands, so every rule is high severi
 
 from __future__ import annotations
 
-from ssdf_ai.findings import Finding, Location, Rule, Severity
+from ssdf_ai.findings import Finding, Rule, Severity
 
 # SP 800-218A PS.3.1 (archive what each release needs) and PS.2.1 (integrity verification
 # information) are what an intact evidence archive demonstrates.
@@ -128,12 +128,4 @@ def finding(
     Returns:
         The finding, with the rule's severity, CWE and task ids.
     """
-    rule = RULES[rule_id]
-    return Finding(
-        rule_id=rule.id,
-        severity=rule.severity,
-        message=message,
-        location=Location(path=path, address=address),
-        cwe=rule.cwe,
-        task_ids=rule.task_ids,
-    )
+    return RULES[rule_id].finding(message, path=path, address=address)
