@@ -252,19 +252,15 @@ def _record(
 ) -> int:
     from ssdf_ai.cli.evidence import database_url
     from ssdf_ai.evidence import Subject, SubjectKind
+    from ssdf_ai.provenance.registry import project_path
     from ssdf_ai.store import EvidenceStore
 
-    try:
-        name = subject_path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        name = str(subject_path)
+    name = project_path(root, subject_path)
     with (
         EvidenceStore.open(root, url=database_url(root)) as store,
         store.run(command_name, ["ssdf", *sys.argv[1:]]) as run,
     ):
-        subject_id = run.add_subject(
-            Subject(kind=SubjectKind(kind), name=name or ".", digest=digest)
-        )
+        subject_id = run.add_subject(Subject(kind=SubjectKind(kind), name=name, digest=digest))
         for finding in findings:
             run.add_finding(finding, subject_id=subject_id)  # type: ignore[arg-type]
         for data, art_kind, media, art_name in artifacts:

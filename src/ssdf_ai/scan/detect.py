@@ -57,9 +57,6 @@ UNKNOWN = "unknown"
 COMPRESSED = frozenset({GZIP, BZ2, XZ, LZMA, LZ4, ZLIB})
 ZIP_FAMILY = frozenset({ZIP, TORCH_ZIP, TORCHSCRIPT, KERAS, NPZ})
 TAR_FAMILY = frozenset({TAR, TORCH_TAR})
-# Recognised formats that hold models but are not analysed yet: reported NOT_SCANNED (none now;
-# 7z archives are read by ssdf_ai.scan.sevenzip).
-UNSUPPORTED: frozenset[str] = frozenset()
 # Formats whose files are models (evidence subjects of kind "model").
 MODEL_FORMATS = frozenset(
     {

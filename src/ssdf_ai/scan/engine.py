@@ -532,9 +532,6 @@ def _dispatch(  # noqa: C901, PLR0911, PLR0912 - one branch per format
         f.seek(0)
         ctx.extend(check_safetensors(f, size, path=ctx.display, limits=ctx.limits), member)
         return kind
-    if kind in fmt.UNSUPPORTED:
-        _not_analysed(ctx, member, detected)
-        return kind
     ctx.add(
         rules.finding(
             rules.NOT_SCANNED,
@@ -578,19 +575,6 @@ def _scan_hdf5(ctx: _Ctx, f: BinaryIO, member: str | None) -> None:
         )
         return
     ctx.extend(found, member)
-
-
-def _not_analysed(ctx: _Ctx, member: str | None, detected: Detected) -> None:
-    ctx.add(
-        rules.finding(
-            rules.NOT_SCANNED,
-            f"recognised as {detected.format} but this format is not analysed yet; "
-            "it is not known to be safe",
-            path=ctx.display,
-            address=_member_address(member),
-            remediation="convert the model to safetensors, or review it by other means",
-        )
-    )
 
 
 # -- pickles -------------------------------------------------------------------------------
