@@ -15,7 +15,6 @@ name binding that the OMS root digest lacks.
 from __future__ import annotations
 
 import base64
-import datetime
 import json
 import shutil
 from collections.abc import Callable
@@ -27,7 +26,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pki import KeyPair, certificate, write_key
 from typer.testing import CliRunner
 
 from ssdf_ai.cli import app
@@ -55,35 +54,10 @@ CURVES = {"p256": ec.SECP256R1(), "p384": ec.SECP384R1()}
 # -- fixtures ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KeyPair:
-    key: ec.EllipticCurvePrivateKey
-    private: Path
-    public: Path
-
-
-def _write_key(directory: Path, name: str, curve: ec.EllipticCurve) -> KeyPair:
-    key = ec.generate_private_key(curve)
-    private, public = directory / f"{name}.key", directory / f"{name}.pub"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return KeyPair(key, private, public)
-
-
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
     directory = tmp_path_factory.mktemp("keys")
-    return {name: _write_key(directory, name, curve) for name, curve in CURVES.items()}
+    return {name: write_key(directory, name, curve) for name, curve in CURVES.items()}
 
 
 @dataclass(frozen=True)
@@ -97,61 +71,16 @@ class Chain:
     root_pem: Path
 
 
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: str,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    *,
-    ca: bool,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
-        .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=not ca,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=ca,
-                crl_sign=ca,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()),
-            critical=False,
-        )
-    )
-    if not ca:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 @pytest.fixture(scope="module", params=list(CURVES), ids=lambda c: f"leaf-{c}")
 def chain(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Chain:
     """A P-384 root, a P-256 intermediate and a leaf for code signing (P-256 or P-384)."""
     directory = tmp_path_factory.mktemp("pki")
     root_key = ec.generate_private_key(ec.SECP384R1())
     inter_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_key = _write_key(directory, "leaf", CURVES[request.param])
-    root = _certificate("Interop Root CA", root_key, "Interop Root CA", root_key, ca=True)
-    inter = _certificate("Interop Intermediate", inter_key, "Interop Root CA", root_key, ca=True)
-    leaf = _certificate("Interop Signer", leaf_key.key, "Interop Intermediate", inter_key, ca=False)
+    leaf_key = write_key(directory, "leaf", CURVES[request.param])
+    root = certificate("Interop Root CA", root_key, "Interop Root CA", root_key, ca=True)
+    inter = certificate("Interop Intermediate", inter_key, "Interop Root CA", root_key, ca=True)
+    leaf = certificate("Interop Signer", leaf_key.key, "Interop Intermediate", inter_key, ca=False)
     pems = []
     for name, cert in (("leaf", leaf), ("intermediate", inter), ("root", root)):
         path = directory / f"{name}.pem"
@@ -288,7 +217,7 @@ def test_our_certificate_signature_from_another_root_fails_with_model_signing(
     model: Path, chain: Chain, tmp_path: Path
 ) -> None:
     other_key = ec.generate_private_key(ec.SECP256R1())
-    other = _certificate("Other Root", other_key, "Other Root", other_key, ca=True)
+    other = certificate("Other Root", other_key, "Other Root", other_key, ca=True)
     other_pem = tmp_path / "other.pem"
     other_pem.write_bytes(other.public_bytes(serialization.Encoding.PEM))
     signature = tmp_path / "model.sig"

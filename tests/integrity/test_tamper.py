@@ -12,7 +12,6 @@ repository.
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 import json
 import os
@@ -28,9 +27,9 @@ from typing import Any
 import pytest
 from click.testing import Result
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from pki import KeyPair, certificate, write_key
 from typer.testing import CliRunner
 
 from ssdf_ai.cli import app
@@ -41,41 +40,11 @@ SHARD = 512  # small shards, so a changed byte names one shard among several
 # -- fixtures ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KeyFiles:
-    private: Path
-    public: Path
-    key: ec.EllipticCurvePrivateKey
-
-    @property
-    def key_id(self) -> str:
-        return hashlib.sha256(self.public.read_bytes()).hexdigest()
-
-
-def _write_key(directory: Path, name: str, curve: ec.EllipticCurve) -> KeyFiles:
-    key = ec.generate_private_key(curve)
-    private = directory / f"{name}.key"
-    public = directory / f"{name}.pub"
-    private.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return KeyFiles(private, public, key)
-
-
 @pytest.fixture(scope="module")
-def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyFiles]:
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, KeyPair]:
     """Two unrelated P-256 signing keys, ``a`` and ``b``."""
     directory = tmp_path_factory.mktemp("keys")
-    return {name: _write_key(directory, name, ec.SECP256R1()) for name in ("a", "b")}
+    return {name: write_key(directory, name, ec.SECP256R1()) for name in ("a", "b")}
 
 
 @dataclass(frozen=True)
@@ -87,58 +56,13 @@ class Chain:
     leaf_cert: x509.Certificate
 
 
-def _name(cn: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _usage(*, ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=not ca,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=ca,
-        crl_sign=ca,
-        encipher_only=False,
-        decipher_only=False,
-    )
-
-
-def _certificate(
-    subject: str,
-    key: ec.EllipticCurvePrivateKey,
-    issuer: str,
-    issuer_key: ec.EllipticCurvePrivateKey,
-    *,
-    ca: bool,
-) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-        .add_extension(_usage(ca=ca), critical=True)
-    )
-    if not ca:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
 def _make_chain(directory: Path, tag: str) -> Chain:
     root_key = ec.generate_private_key(ec.SECP384R1())
     inter_key = ec.generate_private_key(ec.SECP256R1())
-    leaf = _write_key(directory, f"leaf-{tag}", ec.SECP256R1())
-    root = _certificate(f"Root {tag}", root_key, f"Root {tag}", root_key, ca=True)
-    inter = _certificate(f"Intermediate {tag}", inter_key, f"Root {tag}", root_key, ca=True)
-    cert = _certificate(f"Leaf {tag}", leaf.key, f"Intermediate {tag}", inter_key, ca=False)
+    leaf = write_key(directory, f"leaf-{tag}", ec.SECP256R1())
+    root = certificate(f"Root {tag}", root_key, f"Root {tag}", root_key, ca=True)
+    inter = certificate(f"Intermediate {tag}", inter_key, f"Root {tag}", root_key, ca=True)
+    cert = certificate(f"Leaf {tag}", leaf.key, f"Intermediate {tag}", inter_key, ca=False)
     paths = []
     for name, c in (("root", root), ("intermediate", inter), ("leaf", cert)):
         path = directory / f"{name}-{tag}.pem"
@@ -259,7 +183,7 @@ def assert_verified(model: Path, *trust: object) -> None:
 @pytest.mark.parametrize("where", ["first", "middle", "last"])
 @pytest.mark.parametrize("name", FILES)
 def test_one_changed_byte_is_detected_and_named(
-    model: Path, keys: dict[str, KeyFiles], method: str, where: str, name: str
+    model: Path, keys: dict[str, KeyPair], method: str, where: str, name: str
 ) -> None:
     sign(model, keys["a"].private, "--method", method, "--shard-size", SHARD)
     assert_verified(model, "--key", keys["a"].public)
@@ -289,7 +213,7 @@ def test_one_changed_byte_is_detected_and_named(
 
 
 def test_terminal_output_names_the_file_and_both_digests(
-    model: Path, keys: dict[str, KeyFiles]
+    model: Path, keys: dict[str, KeyPair]
 ) -> None:
     sign(model, keys["a"].private)
     before = (model / "config.json").read_bytes()
@@ -314,7 +238,7 @@ def test_terminal_output_names_the_file_and_both_digests(
 
 
 @pytest.mark.parametrize("method", ["files", "shards"])
-def test_added_file_is_detected(model: Path, keys: dict[str, KeyFiles], method: str) -> None:
+def test_added_file_is_detected(model: Path, keys: dict[str, KeyPair], method: str) -> None:
     sign(model, keys["a"].private, "--method", method, "--shard-size", SHARD)
     (model / "extra.bin").write_bytes(b"\x00" * 100)
     code, report = verify(model, "--key", keys["a"].public)
@@ -328,7 +252,7 @@ def test_added_file_is_detected(model: Path, keys: dict[str, KeyFiles], method: 
 
 
 @pytest.mark.parametrize("method", ["files", "shards"])
-def test_removed_file_is_detected(model: Path, keys: dict[str, KeyFiles], method: str) -> None:
+def test_removed_file_is_detected(model: Path, keys: dict[str, KeyPair], method: str) -> None:
     sign(model, keys["a"].private, "--method", method, "--shard-size", SHARD)
     data = (model / "config.json").read_bytes()
     (model / "config.json").unlink()
@@ -342,7 +266,7 @@ def test_removed_file_is_detected(model: Path, keys: dict[str, KeyFiles], method
     assert messages(report) == [f"{name} is signed (digest {sha256(data)}) but missing"]
 
 
-def test_renamed_file_is_a_removal_and_an_addition(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_renamed_file_is_a_removal_and_an_addition(model: Path, keys: dict[str, KeyPair]) -> None:
     sign(model, keys["a"].private)
     digest = sha256((model / "model.pt").read_bytes())
     (model / "model.pt").rename(model / "weights.pt")
@@ -355,7 +279,7 @@ def test_renamed_file_is_a_removal_and_an_addition(model: Path, keys: dict[str, 
 
 
 @pytest.mark.parametrize("method", ["files", "shards"])
-def test_swapped_contents_are_detected(model: Path, keys: dict[str, KeyFiles], method: str) -> None:
+def test_swapped_contents_are_detected(model: Path, keys: dict[str, KeyPair], method: str) -> None:
     sign(model, keys["a"].private, "--method", method, "--shard-size", 1 << 20)
     a, b = model / "config.json", model / "tokenizer" / "vocab.txt"
     da, db = a.read_bytes(), b.read_bytes()
@@ -379,9 +303,7 @@ def test_swapped_contents_are_detected(model: Path, keys: dict[str, KeyFiles], m
         }
 
 
-def test_empty_file_added_in_shards_mode_is_detected(
-    model: Path, keys: dict[str, KeyFiles]
-) -> None:
+def test_empty_file_added_in_shards_mode_is_detected(model: Path, keys: dict[str, KeyPair]) -> None:
     # An empty file has no shards, so only the signed file list can tell it was added.
     sign(model, keys["a"].private, "--method", "shards", "--shard-size", SHARD)
     (model / "tokenizer" / "empty.txt").write_bytes(b"")
@@ -394,7 +316,7 @@ def test_empty_file_added_in_shards_mode_is_detected(
 
 
 def test_empty_file_removed_in_shards_mode_is_detected(
-    model: Path, keys: dict[str, KeyFiles]
+    model: Path, keys: dict[str, KeyPair]
 ) -> None:
     (model / "EMPTY").write_bytes(b"")
     sign(model, keys["a"].private, "--method", "shards", "--shard-size", SHARD)
@@ -410,7 +332,7 @@ def test_empty_file_removed_in_shards_mode_is_detected(
 # -- the signature -------------------------------------------------------------------------
 
 
-def test_statement_altered_without_re_signing(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_statement_altered_without_re_signing(model: Path, keys: dict[str, KeyPair]) -> None:
     sign(model, keys["a"].private)
     forged = sha256(b"forged")
 
@@ -431,7 +353,7 @@ def test_statement_altered_without_re_signing(model: Path, keys: dict[str, KeyFi
 
 
 def test_statement_subject_altered_without_re_signing(
-    model: Path, keys: dict[str, KeyFiles]
+    model: Path, keys: dict[str, KeyPair]
 ) -> None:
     sign(model, keys["a"].private)
 
@@ -448,9 +370,7 @@ def test_statement_subject_altered_without_re_signing(
 
 
 @pytest.mark.parametrize("position", ["first", "middle", "last"])
-def test_dsse_signature_bytes_altered(
-    model: Path, keys: dict[str, KeyFiles], position: str
-) -> None:
+def test_dsse_signature_bytes_altered(model: Path, keys: dict[str, KeyPair], position: str) -> None:
     sign(model, keys["a"].private)
     path = model / "model.sig"
     bundle = read_bundle(path)
@@ -468,7 +388,7 @@ def test_dsse_signature_bytes_altered(
     assert report["changes"] == []
 
 
-def test_public_key_hint_replaced(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_public_key_hint_replaced(model: Path, keys: dict[str, KeyPair]) -> None:
     sign(model, keys["a"].private)
     path = model / "model.sig"
     bundle = read_bundle(path)
@@ -482,7 +402,7 @@ def test_public_key_hint_replaced(model: Path, keys: dict[str, KeyFiles]) -> Non
     ]
 
 
-def test_another_keys_valid_signature_is_refused(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_another_keys_valid_signature_is_refused(model: Path, keys: dict[str, KeyPair]) -> None:
     sign(model, keys["a"].private)
     # A signature of the very same files by another key, swapped in.
     sign(model, keys["b"].private, "--full")
@@ -497,7 +417,7 @@ def test_another_keys_valid_signature_is_refused(model: Path, keys: dict[str, Ke
 
 
 def test_swapped_dsse_signature_from_another_key_is_refused(
-    model: Path, keys: dict[str, KeyFiles], tmp_path: Path
+    model: Path, keys: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     # Keep a's bundle (and its hint), but carry b's signature bytes.
     sign(model, keys["a"].private)
@@ -512,7 +432,7 @@ def test_swapped_dsse_signature_from_another_key_is_refused(
 
 
 def test_key_signature_checked_with_certificate_chain_is_refused(
-    model: Path, keys: dict[str, KeyFiles], chains: dict[str, Chain]
+    model: Path, keys: dict[str, KeyPair], chains: dict[str, Chain]
 ) -> None:
     sign(model, keys["a"].private)
     code, report = verify(model, "--certificate-chain", chains["a"].root)
@@ -557,7 +477,7 @@ def test_chain_with_intermediate_of_another_root_is_refused(
     forged_root = tmp_path / "forged-root.pem"
     root_b = x509.load_pem_x509_certificate(chains["b"].root.read_bytes())
     impostor_key = ec.generate_private_key(ec.SECP256R1())
-    impostor = _certificate("Root b", impostor_key, "Root b", impostor_key, ca=True)
+    impostor = certificate("Root b", impostor_key, "Root b", impostor_key, ca=True)
     assert impostor.subject == root_b.subject
     forged_root.write_bytes(impostor.public_bytes(serialization.Encoding.PEM))
     code, report = verify(model, "--certificate-chain", forged_root)
@@ -623,7 +543,7 @@ def test_leaf_certificate_replaced_by_garbage(model: Path, chains: dict[str, Cha
 
 
 def test_certificate_signature_checked_with_a_key_is_refused(
-    model: Path, chains: dict[str, Chain], keys: dict[str, KeyFiles]
+    model: Path, chains: dict[str, Chain], keys: dict[str, KeyPair]
 ) -> None:
     _sign_with_chain(model, chains["a"])
     code, report = verify(model, "--key", keys["a"].public)
@@ -652,7 +572,7 @@ def test_certificate_signature_checked_with_a_key_is_refused(
     ids=["other-json", "json-array", "text", "truncated", "no-envelope"],
 )
 def test_unreadable_signature_exits_2(
-    model: Path, keys: dict[str, KeyFiles], content: bytes | None, message: str
+    model: Path, keys: dict[str, KeyPair], content: bytes | None, message: str
 ) -> None:
     sign(model, keys["a"].private)
     path = model / "model.sig"
@@ -666,7 +586,7 @@ def test_unreadable_signature_exits_2(
     assert result.stdout == ""
 
 
-def test_missing_signature_exits_2(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_missing_signature_exits_2(model: Path, keys: dict[str, KeyPair]) -> None:
     result = ssdf(
         "verify", model, "--key", keys["a"].public, "--project", model.parent, "--no-record"
     )
@@ -678,7 +598,7 @@ def test_missing_signature_exits_2(model: Path, keys: dict[str, KeyFiles]) -> No
 
 
 def test_symlink_outside_the_model_is_refused(
-    model: Path, keys: dict[str, KeyFiles], tmp_path: Path
+    model: Path, keys: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     secret = tmp_path / "outside.txt"
     secret.write_text("not part of the model")
@@ -694,7 +614,7 @@ def test_symlink_outside_the_model_is_refused(
     assert not (model / "model.sig").exists()
 
 
-def test_symlink_inside_needs_allow_symlinks(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_symlink_inside_needs_allow_symlinks(model: Path, keys: dict[str, KeyPair]) -> None:
     (model / "weights.pt").symlink_to("model.pt")
     result = ssdf(
         "sign", model, "--key", keys["a"].private, "--project", model.parent, "--no-record"
@@ -724,7 +644,7 @@ def _bump_mtime(path: Path) -> None:
 
 @pytest.mark.parametrize("method", ["files", "shards"])
 def test_re_signing_reuses_unchanged_files(
-    model: Path, keys: dict[str, KeyFiles], method: str
+    model: Path, keys: dict[str, KeyPair], method: str
 ) -> None:
     first = sign(model, keys["a"].private, "--method", method, "--shard-size", SHARD)
     n = len(FILES)
@@ -755,7 +675,7 @@ def test_re_signing_reuses_unchanged_files(
     assert full["root"] == changed["root"]
 
 
-def test_touching_mtime_re_hashes_only_that_file(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_touching_mtime_re_hashes_only_that_file(model: Path, keys: dict[str, KeyPair]) -> None:
     first = sign(model, keys["a"].private)
     target = model / "model.safetensors"
     _bump_mtime(target)
@@ -768,7 +688,7 @@ def test_touching_mtime_re_hashes_only_that_file(model: Path, keys: dict[str, Ke
 
 
 def test_re_signing_with_other_settings_reuses_nothing(
-    model: Path, keys: dict[str, KeyFiles]
+    model: Path, keys: dict[str, KeyPair]
 ) -> None:
     sign(model, keys["a"].private)
     other = sign(model, keys["a"].private, "--hash", "blake2b")
@@ -777,7 +697,7 @@ def test_re_signing_with_other_settings_reuses_nothing(
     assert_verified(model, "--key", keys["a"].public)
 
 
-def test_re_signing_with_another_key_reuses_nothing(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_re_signing_with_another_key_reuses_nothing(model: Path, keys: dict[str, KeyPair]) -> None:
     # The old signature does not verify with the new key, so its digests are not trusted.
     sign(model, keys["a"].private)
     result = ssdf(
@@ -800,7 +720,7 @@ def test_re_signing_with_another_key_reuses_nothing(model: Path, keys: dict[str,
 
 
 def test_diff_lists_exactly_the_change_and_the_chain(
-    model: Path, keys: dict[str, KeyFiles], tmp_path: Path
+    model: Path, keys: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     v1, v2, v3 = tmp_path / "v1.sig", tmp_path / "v2.sig", tmp_path / "v3.sig"
     sign(model, keys["a"].private, "-s", v1)
@@ -846,7 +766,7 @@ def test_diff_lists_exactly_the_change_and_the_chain(
 
 
 def test_diff_with_the_wrong_key_exits_1(
-    model: Path, keys: dict[str, KeyFiles], tmp_path: Path
+    model: Path, keys: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     v1, v2 = tmp_path / "v1.sig", tmp_path / "v2.sig"
     sign(model, keys["a"].private, "-s", v1)
@@ -862,7 +782,7 @@ def test_diff_with_the_wrong_key_exits_1(
 
 
 def test_parent_signed_by_another_key_is_refused(
-    model: Path, keys: dict[str, KeyFiles], tmp_path: Path
+    model: Path, keys: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     v1 = tmp_path / "v1.sig"
     sign(model, keys["b"].private, "-s", v1)
@@ -907,7 +827,7 @@ def test_hash_stream_ends_with_the_same_root(model: Path, settings: list[str]) -
     assert summary["files"] == report["files"] == len(FILES)
 
 
-def test_hash_root_matches_the_signed_root(model: Path, keys: dict[str, KeyFiles]) -> None:
+def test_hash_root_matches_the_signed_root(model: Path, keys: dict[str, KeyPair]) -> None:
     signed = sign(model, keys["a"].private, "-s", model.parent / "outside.sig")
     report = json.loads(ssdf("hash", model, "-f", "json").stdout)
     assert report["root"] == signed["root"]
@@ -918,7 +838,7 @@ def test_hash_root_matches_the_signed_root(model: Path, keys: dict[str, KeyFiles
 
 
 def test_signing_records_into_the_given_project_only(
-    model: Path, keys: dict[str, KeyFiles], tmp_path: Path
+    model: Path, keys: dict[str, KeyPair], tmp_path: Path
 ) -> None:
     project = tmp_path / "project"
     project.mkdir()
@@ -982,7 +902,7 @@ def test_sigstore_signing_offline_exits_2(model: Path, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", ["sign", "verify"])
 def test_sigstore_missing_extra_exits_2(
-    model: Path, tmp_path: Path, keys: dict[str, KeyFiles], command: str
+    model: Path, tmp_path: Path, keys: dict[str, KeyPair], command: str
 ) -> None:
     if command == "sign":
         args = ["sign", str(model), "--sigstore", "--project", str(tmp_path), "--no-record"]
