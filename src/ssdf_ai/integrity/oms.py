@@ -886,12 +886,18 @@ class Change:
 
 
 def compare(
-    expected: Signed, root: Path, *, signature: Path | None = None, workers: int | None = None
+    expected: Signed,
+    root: Path,
+    *,
+    signature: Path | None = None,
+    workers: int | None = None,
+    digests: ManifestDigests | None = None,
 ) -> tuple[list[Change], Walked]:
     """Re-hash ``root`` with the signature's settings and list every difference.
 
     Files named in the signature's ``ssdf_ai`` file list are compared too, which catches empty
-    files added or removed under the ``shards`` method (they have no shards).
+    files added or removed under the ``shards`` method (they have no shards). ``digests``, when
+    given, is fed every resource found, so a caller gets the current root without hashing again.
     """
     settings = expected.serialization
     if signature is not None:
@@ -900,6 +906,8 @@ def compare(
     wanted = {r.name: r for r in expected.resources}
     changes: list[Change] = []
     for actual in iter_manifest(root, settings, workers=workers, walked=walked):
+        if digests is not None:
+            digests.update(actual)
         old = wanted.pop(actual.name, None)
         if old is None:
             changes.append(Change("added", actual.name, None, actual.digest))

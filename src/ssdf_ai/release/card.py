@@ -663,7 +663,12 @@ def model_digest(model: Path, signature: bytes | None) -> ModelDigest:
     """
     import tempfile
 
-    from ssdf_ai.integrity.manifest import Serialization, iter_manifest, root_digest
+    from ssdf_ai.integrity.manifest import (
+        ManifestDigests,
+        Serialization,
+        iter_manifest,
+        root_digest,
+    )
     from ssdf_ai.integrity.oms import compare, parse_statement, read_bundle, with_signature_ignored
 
     default_sig = model / "model.sig" if model.is_dir() else model.with_name(model.name + ".sig")
@@ -676,9 +681,9 @@ def model_digest(model: Path, signature: bytes | None) -> ModelDigest:
             sig_path.write_bytes(signature)
             bundle, payload, _ = read_bundle(sig_path)
             signed = parse_statement(sig_path, bundle, payload)
-            changes, _ = compare(signed, model, signature=default_sig)
-            settings = with_signature_ignored(model, default_sig, signed.serialization)
-            now = root_digest(iter_manifest(model, settings)) if changes else signed.root
+            current = ManifestDigests()
+            changes, _ = compare(signed, model, signature=default_sig, digests=current)
+            now = current.root
             return ModelDigest(
                 now, signed.root, [f"{c.kind} {c.name}" for c in changes] + signed.problems
             )
