@@ -10,6 +10,7 @@ library's own signing helpers, to prove that load_decisions refuses them too.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -500,7 +501,7 @@ def test_current_severity_of_the_finding_is_cross_checked(
 ) -> None:
     # Waived while low; a later scan rates the same finding critical: now approval is needed.
     _waive(dec_cli, dec_project, f"finding:{LOW.fingerprint}")
-    worse = LOW.model_copy(update={"severity": Severity.CRITICAL})
+    worse = dataclasses.replace(LOW, severity=Severity.CRITICAL)
     assert worse.fingerprint == LOW.fingerprint
     [waiver] = _load(dec_project, findings={worse.fingerprint: worse}).waivers
     assert waiver.needs_approval

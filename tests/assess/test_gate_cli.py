@@ -126,7 +126,7 @@ def scan(root: Path) -> list[Finding]:
         "scan", root / "models", root / "third_party", "--project", root, "--format", "json"
     )
     assert code in (0, 1), err
-    return [Finding.model_validate(f) for f in json.loads(out)["findings"]]
+    return [Finding.from_dict(f) for f in json.loads(out)["findings"]]
 
 
 def plant_unknown_global(root: Path) -> None:

@@ -13,6 +13,7 @@ what would fix it. The criteria come from ``[checks]`` in the configuration:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field
@@ -163,8 +164,8 @@ def gate(assessment: Assessment, checks: ChecksSection) -> GateReport:
                 rule_id=FINDING_OPEN,
                 severity=finding.severity,
                 message=f"{finding.rule_id} ({finding.severity}) is open: {finding.message}",
-                location=finding.location.model_copy(
-                    update={"address": f"finding:{status.fingerprint}"}
+                location=dataclasses.replace(
+                    finding.location, address=f"finding:{status.fingerprint}"
                 ),
                 cwe=finding.cwe,
                 task_ids=finding.task_ids,

@@ -29,10 +29,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from ssdf_ai.errors import InputError
-from ssdf_ai.findings import Finding
+from ssdf_ai.findings import FORBID_EXTRA, Finding, json_schema_constraints
 from ssdf_ai.scan import detect as fmt
 from ssdf_ai.scan import rules
 from ssdf_ai.scan._types import Budget, LimitExceeded, Member, ScanLimits
@@ -54,7 +52,8 @@ REMEDIATE_PICKLE = (
 )
 
 
-class ScannedFile(BaseModel):
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class ScannedFile:
     """A file that was scanned.
 
     Attributes:
@@ -64,21 +63,31 @@ class ScannedFile(BaseModel):
         seconds: How long scanning it took.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
     path: str
     format: str
-    size: int = Field(ge=0)
-    seconds: float = Field(ge=0)
+    size: int
+    seconds: float
+
+    # A dataclass, not a pydantic model, so that scanning never imports pydantic; the scan
+    # report embeds it (pydantic validates dataclasses natively).
+    __pydantic_config__ = FORBID_EXTRA
+    __get_pydantic_json_schema__ = json_schema_constraints(
+        size={"minimum": 0}, seconds={"minimum": 0}
+    )
+
+    def __post_init__(self) -> None:
+        if self.size < 0 or self.seconds < 0:
+            raise ValueError("size and seconds must be >= 0")
 
 
-class Skipped(BaseModel):
+@dataclasses.dataclass(frozen=True, kw_only=True, slots=True)
+class Skipped:
     """A path that was not scanned, and why."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
     path: str
     reason: str
+
+    __pydantic_config__ = FORBID_EXTRA
 
 
 @dataclasses.dataclass
@@ -125,8 +134,8 @@ def _in_member(finding: Finding, member: str) -> Finding:
     if member in address:
         return finding
     where = f"member {member}" + (f", {address}" if address else "")
-    return finding.model_copy(
-        update={"location": finding.location.model_copy(update={"address": where})}
+    return dataclasses.replace(
+        finding, location=dataclasses.replace(finding.location, address=where)
     )
 
 
@@ -680,8 +689,8 @@ def _shift_offsets(finding: Finding, cuts: list[tuple[int, int]], base: int) -> 
             return None
         return _OFFSET.sub(lambda m: f"{m.group(1)}{original(int(m.group(2)))}", text)
 
-    location = finding.location.model_copy(update={"address": fix(finding.location.address)})
-    return finding.model_copy(update={"location": location, "message": fix(finding.message)})
+    location = dataclasses.replace(finding.location, address=fix(finding.location.address))
+    return dataclasses.replace(finding, location=location, message=fix(finding.message) or "")
 
 
 def pickle_ends(data: bytes, count: int) -> list[int]:

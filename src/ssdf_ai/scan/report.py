@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, ClassVar
 
@@ -81,7 +82,7 @@ class ScanReport(FindingsReport):
         findings = list(result.findings)
         if unscanned_allowed:
             findings = [
-                f.model_copy(update={"severity": Severity.INFO})
+                dataclasses.replace(f, severity=Severity.INFO)
                 if f.rule_id == rules.NOT_SCANNED
                 else f
                 for f in findings

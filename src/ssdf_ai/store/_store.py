@@ -112,7 +112,7 @@ def _finding_record(row: FindingRow) -> FindingRecord:
         id=row.id,
         run_id=row.run_id,
         subject_id=row.subject_id,
-        finding=Finding.model_validate(row.data),
+        finding=Finding.from_dict(row.data),
     )
 
 
@@ -718,7 +718,7 @@ class RunRecorder:
             rule_id=finding.rule_id,
             severity=finding.severity.value,
             task_ids=list(finding.task_ids),
-            data=finding.model_dump(mode="json"),
+            data=finding.to_dict(),
         )
         self._insert(row, subject_id)
         return row.id
