@@ -1,5 +1,5 @@
 """``python -m ssdf_ai`` runs the command line."""
 
-from ssdf_ai.cli import main
+from ssdf_ai._entry import main
 
 main()

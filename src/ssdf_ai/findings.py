@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import hashlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -217,6 +216,8 @@ class Finding:
         Waivers and approvals name findings by fingerprint, so a waiver survives a re-scan
         that finds the same problem in the same place.
         """
+        import hashlib  # OpenSSL's start-up is not worth paying for findings never stored
+
         loc = self.location
         key = "\x1f".join([self.rule_id, loc.path or "", str(loc.line or ""), loc.address or ""])
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]

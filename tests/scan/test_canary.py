@@ -92,3 +92,13 @@ def test_the_canary_works(tmp_path: Path) -> None:
     canary = tmp_path / "CANARY"
     pickle.loads(payload(canary))  # noqa: S301 - the test's own payload, to prove it is armed
     assert canary.exists()
+
+
+@pytest.mark.usefixtures("no_loaders")
+def test_light_scan_path_never_executes(armed: tuple[Path, Path]) -> None:
+    # `ssdf scan -q --no-record` is served without the typer command (ssdf_ai._entry).
+    from ssdf_ai._entry import scan_gate
+
+    folder, canary = armed
+    assert scan_gate([str(folder), "--project", str(folder), "--no-record", "-q"]) == 1
+    assert not canary.exists()

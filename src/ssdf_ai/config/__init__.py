@@ -21,15 +21,13 @@ paths default to the whole project so that nothing escapes the checks.
 
 from __future__ import annotations
 
+from ssdf_ai._project import CONFIG_FILE, PYPROJECT_FILE, find_project_root
 from ssdf_ai.config._ids import PRACTICE_IDS, TASK_IDS
 from ssdf_ai.config._init import InitResult, detect_paths, init_config, render_config
 from ssdf_ai.config._load import (
-    CONFIG_FILE,
-    PYPROJECT_FILE,
     ConfigSource,
     LoadedConfig,
     default_config,
-    find_project_root,
     load_config,
     load_config_file,
     validate_text,

@@ -7,7 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 from ssdf_ai._io import atomic_write
-from ssdf_ai.config._load import CONFIG_FILE, LoadedConfig, load_config, validate_text
+from ssdf_ai._project import CONFIG_FILE
+from ssdf_ai.config._load import LoadedConfig, load_config, validate_text
 from ssdf_ai.config._model import OrganizationKind
 from ssdf_ai.config._toml import toml_string, toml_value
 from ssdf_ai.errors import InputError

@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from ssdf_ai._project import CONFIG_FILE, PYPROJECT_FILE, write_stamp
+from ssdf_ai._project import pyproject_has_table as _pyproject_has_table
 from ssdf_ai.config._locate import KeyPath, PathPart, TomlLocator, format_key_path
 from ssdf_ai.config._model import (
     Area,
@@ -34,13 +36,9 @@ from ssdf_ai.config._model import (
 from ssdf_ai.errors import ConfigError
 from ssdf_ai.findings import Severity
 
-CONFIG_FILE = "ssdf.toml"
-PYPROJECT_FILE = "pyproject.toml"
-STATE_DIR = ".ssdf"
 TOOL_TABLE: KeyPath = ("tool", "ssdf")
 
 _MAX_CONFIG_BYTES = 1 << 20
-_TOOL_HEADER = re.compile(r'^\s*\[\s*tool\s*\.\s*(ssdf|"ssdf"|\'ssdf\')\s*[\].]', re.MULTILINE)
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 
 Problem = tuple[str, str, str | None]
@@ -94,30 +92,6 @@ def default_config(root: Path) -> Config:
     return Config(project=ProjectSection(name=name, kind=OrganizationKind.AI_MODEL_PRODUCER))
 
 
-def find_project_root(start: Path) -> Path:
-    """Walk up from ``start`` to the directory that holds the project's configuration.
-
-    A directory is the root when it contains ``ssdf.toml``, a ``pyproject.toml`` with a
-    ``[tool.ssdf]`` table, or an ``.ssdf/`` state directory.
-
-    Args:
-        start: A directory (or a file, whose directory is used).
-
-    Returns:
-        The first such directory from ``start`` upwards, or ``start`` itself when none is.
-    """
-    here = Path(start).resolve()
-    if here.is_file():
-        here = here.parent
-    for directory in (here, *here.parents):
-        if (directory / CONFIG_FILE).is_file() or (directory / STATE_DIR).is_dir():
-            return directory
-        pyproject = directory / PYPROJECT_FILE
-        if pyproject.is_file() and _pyproject_has_table(pyproject) is not False:
-            return directory
-    return here
-
-
 def load_config(root: Path, *, today: dt.date | None = None) -> LoadedConfig:
     """Load and validate the configuration of the project at ``root``.
 
@@ -140,7 +114,9 @@ def load_config(root: Path, *, today: dt.date | None = None) -> LoadedConfig:
     ssdf = root / CONFIG_FILE
     pyproject = root / PYPROJECT_FILE
     if ssdf.is_file():
-        loaded = validate_text(_read(ssdf), ssdf, today=today)
+        text = _read(ssdf)
+        loaded = validate_text(text, ssdf, today=today)
+        write_stamp(root, text.encode("utf-8"), CONFIG_FILE, light_settings(loaded.config))
         if pyproject.is_file() and _pyproject_has_table(pyproject):
             shadowed = ConfigWarning(
                 where=display_path(pyproject),
@@ -151,10 +127,25 @@ def load_config(root: Path, *, today: dt.date | None = None) -> LoadedConfig:
             loaded = dataclasses.replace(loaded, warnings=(shadowed, *loaded.warnings))
         return loaded
     if pyproject.is_file() and _pyproject_has_table(pyproject) is not False:
-        return validate_text(_read(pyproject), pyproject, today=today)
+        text = _read(pyproject)
+        loaded = validate_text(text, pyproject, today=today)
+        write_stamp(root, text.encode("utf-8"), PYPROJECT_FILE, light_settings(loaded.config))
+        return loaded
     return LoadedConfig(
         config=default_config(root), root=root, path=None, source=ConfigSource.DEFAULTS
     )
+
+
+def light_settings(config: Config) -> dict[str, Any]:
+    """The settings ``ssdf scan``'s light path needs, as recorded in the validation stamp.
+
+    See :mod:`ssdf_ai._project`: a light command reads these for a configuration file that
+    has already validated, instead of importing the models to validate it again.
+    """
+    return {
+        "checks.fail_on": config.checks.fail_on.value,
+        "checks.unsafe_allow_unscanned": config.checks.unsafe_allow_unscanned,
+    }
 
 
 def load_config_file(path: Path, *, today: dt.date | None = None) -> LoadedConfig:
@@ -273,20 +264,6 @@ def _read(path: Path) -> str:
         ) from None
     except OSError as exc:
         raise ConfigError(f"cannot read {shown}: {exc.strerror or exc}", where=shown) from None
-
-
-def _pyproject_has_table(path: Path) -> bool | None:
-    """True or False when ``path`` does or does not hold [tool.ssdf]; None when unparseable
-    but apparently holding it (so that the caller reports the syntax error)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-        document = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError):
-        return False
-    except (tomllib.TOMLDecodeError, RecursionError):
-        return None if _TOOL_HEADER.search(text) else False
-    tool = document.get("tool")
-    return isinstance(tool, dict) and "ssdf" in tool
 
 
 def _with_pyproject_name(data: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:

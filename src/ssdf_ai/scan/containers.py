@@ -27,14 +27,16 @@ import dataclasses
 import lzma
 import stat
 import struct
-import tarfile
 import zlib
 from collections.abc import Callable
-from typing import IO, Any, BinaryIO, Protocol
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ssdf_ai.findings import Finding, Severity
 from ssdf_ai.scan import rules
 from ssdf_ai.scan._types import KIB, MIB, Budget, LimitExceeded, Member
+
+if TYPE_CHECKING:
+    import tarfile
 
 __all__ = [
     "CODECS",
@@ -1141,7 +1143,7 @@ class _BoundedFile:
         return self._f.tell()
 
 
-_TAR_ERRORS = (tarfile.TarError, ValueError, OverflowError, EOFError, OSError, UnicodeError)
+_TAR_ERRORS = (ValueError, OverflowError, EOFError, OSError, UnicodeError)  # and TarError
 
 
 def tar_members(
@@ -1169,13 +1171,16 @@ def tar_members(
     Raises:
         LimitExceeded: Too many members, an oversized header, or the time limit.
     """
+    import tarfile  # here, not at module level: scanning a checkpoint should not pay for it
+
+    errors = (tarfile.TarError, *_TAR_ERRORS)
     out = _Findings(path)
     members: list[Member] = []
     f.seek(0)
     bounded = _BoundedFile(f, min(budget.limits.max_header_bytes, budget.limits.max_member_bytes))
     try:
         archive = tarfile.TarFile(fileobj=bounded, mode="r")  # type: ignore[arg-type]
-    except _TAR_ERRORS as exc:
+    except errors as exc:
         out.add("unparseable", rules.UNPARSEABLE, f"not a readable tar archive: {exc}")
         return [], out.done()
     end_offset = 0
@@ -1191,7 +1196,7 @@ def tar_members(
             if member is not None:
                 members.append(member)
         end_offset = max(end_offset, archive.offset)
-    except _TAR_ERRORS as exc:
+    except errors as exc:
         out.add(
             "unparseable",
             rules.UNPARSEABLE,

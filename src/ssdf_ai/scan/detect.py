@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import pickletools
 import struct
 import zlib
 from collections.abc import Sequence
@@ -275,10 +274,12 @@ def _old_pickle(head: bytes, size: int) -> Detected | None:
     """Protocol 0/1 pickles have no magic: parse opcodes (never executing them)."""
     if head[0] not in _PICKLE_STARTERS:
         return None
+    from pickletools import genops  # builds its opcode tables on import: only when needed
+
     stream = io.BytesIO(head)
     count = 0
     try:
-        for opcode, _arg, _pos in pickletools.genops(stream):
+        for opcode, _arg, _pos in genops(stream):
             count += 1
             if opcode.name == "STOP":
                 return Detected(PICKLE, Confidence.MEDIUM, "pickle protocol 0/1")

@@ -21,7 +21,6 @@ import dataclasses
 import functools
 import io
 import os
-import pickletools
 import re
 import stat
 import time
@@ -705,12 +704,14 @@ def pickle_ends(data: bytes, count: int) -> list[int]:
     Returns:
         The end offsets found, in order.
     """
+    from pickletools import genops  # builds its opcode tables on import: only when needed
+
     ends: list[int] = []
     stream = io.BytesIO(data)
     while len(ends) < count and stream.tell() < len(data):
         end = None
         try:
-            for opcode, _arg, pos in pickletools.genops(stream):
+            for opcode, _arg, pos in genops(stream):
                 if opcode.name == "STOP":
                     end = (pos or 0) + 1
                     break

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from typing import TYPE_CHECKING, ClassVar
 
@@ -79,14 +78,7 @@ class ScanReport(FindingsReport):
         """
         from ssdf_ai.scan import rules
 
-        findings = list(result.findings)
-        if unscanned_allowed:
-            findings = [
-                dataclasses.replace(f, severity=Severity.INFO)
-                if f.rule_id == rules.NOT_SCANNED
-                else f
-                for f in findings
-            ]
+        findings = rules.as_gated(result.findings, unscanned_allowed=unscanned_allowed)
         findings.sort(
             key=lambda f: (
                 f.location.path or "",

@@ -6,6 +6,9 @@ their metadata from here.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
+
 from ssdf_ai.findings import Confidence, Finding, Rule, Severity
 
 # The profile items model scanning serves: verify and scan acquired models (PW.4.4 R1/R2),
@@ -278,3 +281,17 @@ class CappedFindings:
                 )
             )
         return self.items
+
+
+def as_gated(findings: Iterable[Finding], *, unscanned_allowed: bool) -> list[Finding]:
+    """The findings as a scan reports and gates them.
+
+    With ``checks.unsafe_allow_unscanned`` on, the not-scanned findings (SSDF-SCAN-004) are
+    downgraded to info so that they do not fail the scan; everything else is unchanged.
+    """
+    if not unscanned_allowed:
+        return list(findings)
+    return [
+        dataclasses.replace(f, severity=Severity.INFO) if f.rule_id == NOT_SCANNED else f
+        for f in findings
+    ]

@@ -15,7 +15,7 @@ import enum
 import functools
 import tomllib
 from collections.abc import Iterable, Mapping
-from importlib import resources
+from pathlib import Path
 
 from ssdf_ai.errors import ConfigError
 
@@ -162,9 +162,16 @@ def _no_extra(entry: Mapping[str, object], allowed: set[str], at: str, where: st
 @functools.cache
 def default_policy() -> Policy:
     """The policy shipped with ssdf-ai (``ssdf_ai/scan/pickle/policy.toml``), loaded once."""
-    text = (
-        resources.files("ssdf_ai.scan.pickle").joinpath("policy.toml").read_text(encoding="utf-8")
-    )
+    # Beside this module in any normal install; importlib.resources (which costs as much to
+    # import as a scan of a checkpoint takes) only for a zipped one.
+    here = Path(__file__).with_name("policy.toml")
+    if here.is_file():
+        text = here.read_text(encoding="utf-8")
+    else:
+        from importlib import resources
+
+        package = resources.files("ssdf_ai.scan.pickle")
+        text = package.joinpath("policy.toml").read_text(encoding="utf-8")
     return Policy.from_toml(text, where="ssdf_ai/scan/pickle/policy.toml")
 
 
