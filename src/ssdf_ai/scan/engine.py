@@ -155,10 +155,13 @@ def _join(member: str | None, name: str) -> str:
 def display_path(path: Path, root: Path | None) -> str:
     """The name a path is reported under: relative to ``root`` when inside it (POSIX form)."""
     if root is not None:
-        for base in (root, root.absolute(), root.resolve()):
-            for candidate in (path, path.absolute(), path.parent.resolve() / path.name):
+        # Cheapest forms first: resolving costs a system call per path component.
+        bases = (lambda: root, root.absolute, root.resolve)
+        candidates = (lambda: path, path.absolute, lambda: path.parent.resolve() / path.name)
+        for base in bases:
+            for candidate in candidates:
                 try:
-                    rel = candidate.relative_to(base)
+                    rel = candidate().relative_to(base())
                 except ValueError:
                     continue
                 return rel.as_posix() or "."
