@@ -156,8 +156,17 @@ def display_path(path: Path, root: Path | None) -> str:
     """The name a path is reported under: relative to ``root`` when inside it (POSIX form)."""
     if root is not None:
         # Cheapest forms first: resolving costs a system call per path component.
-        bases = (lambda: root, root.absolute, root.resolve)
-        candidates = (lambda: path, path.absolute, lambda: path.parent.resolve() / path.name)
+        def resolved_path() -> Path:
+            return path.parent.resolve() / path.name
+
+        def same_root() -> Path:
+            return root
+
+        def same_path() -> Path:
+            return path
+
+        bases: tuple[Callable[[], Path], ...] = (same_root, root.absolute, root.resolve)
+        candidates: tuple[Callable[[], Path], ...] = (same_path, path.absolute, resolved_path)
         for base in bases:
             for candidate in candidates:
                 try:
