@@ -87,6 +87,11 @@ def project(tmp_path: Path, name: str = "churn") -> Path:
         "--project", root,
     )  # fmt: skip
     scan(root)
+    data = root / "data" / "customers.csv"
+    ok("data", "register", data, "--source", "file:generate_data.py", "--license", "Apache-2.0",
+       "--provenance", "known", "--project", root)  # fmt: skip
+    ok("data", "check", data, "--check", "text", "--check", "duplicates", "--check",
+       "integrity", "--project", root)  # fmt: skip
     return root
 
 

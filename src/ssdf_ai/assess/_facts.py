@@ -30,7 +30,15 @@ MAX_WALK_ENTRIES = 20_000
 # Commands whose every run (not only the newest) controls read in detail: signatures and their
 # verifications, bills of materials, cards and releases are per model or dataset. The newest
 # MAX_HISTORY_RUNS of each are kept.
-HISTORY_COMMANDS = ("sign", "verify", "watch", "bom", "card", "release")
+HISTORY_COMMANDS = (
+    "sign",
+    "verify",
+    "watch",
+    "bom",
+    "card",
+    "release",
+    "data check",
+)
 MAX_HISTORY_RUNS = 2000
 MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md")
 # A README counts as a model card beside weights like these, or with hub-style front matter.

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_NO_SARIF, Output, command
+from ssdf_ai.cli._common import FORMATS_ALL, FORMATS_NO_SARIF, Output, command
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
+    from ssdf_ai.data.report import DataCheckReport, DataCleanReport
     from ssdf_ai.provenance.registry import DatasetEntry
     from ssdf_ai.provenance.reports import (
         ConsumedRow,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         SensitiveRow,
     )
     from ssdf_ai.provenance.runs import RecordedRun
+    from ssdf_ai.store import EvidenceStore
 
 app = typer.Typer(
     help="Training, testing, fine-tuning and aligning data: the dataset registry and data checks.",
@@ -383,3 +385,431 @@ def list_(project: Project = Path("."), *, out: Output) -> DataListReport:
         sensitive_models=_sensitive(runs, registry, root),
         problems=problems,
     )
+
+
+CHECK_COMMAND = "data check"
+PROFILE_KIND = "data-profile"
+
+
+def _previous_profile(store: EvidenceStore, rel: str) -> dict[str, object] | None:
+    """The profile the newest recorded check of ``rel`` stored, if any."""
+    import json
+
+    for artifact in store.artifacts(PROFILE_KIND, subject=rel, limit=20):
+        try:
+            document = json.loads(store.read_blob(artifact.digest))
+        except ValueError:
+            continue
+        if isinstance(document, dict) and document.get("dataset") == rel:
+            profile = document.get("profile")
+            return profile if isinstance(profile, dict) else None
+    return None
+
+
+@command(app, "check", formats=FORMATS_ALL)
+def check_(
+    path: Annotated[
+        Path, typer.Argument(help="The dataset: a file or a folder.", show_default=False)
+    ],
+    label: Annotated[
+        str | None, typer.Option("--label", help="The label column.", show_default=False)
+    ] = None,
+    text: Annotated[
+        list[str] | None,
+        typer.Option("--text", help="A text column (repeatable); default: found by name."),
+    ] = None,
+    sensitive: Annotated[
+        list[str] | None,
+        typer.Option("--sensitive", help="A sensitive attribute column (repeatable)."),
+    ] = None,
+    response: Annotated[
+        str | None,
+        typer.Option("--response", help="The response column of generation data."),
+    ] = None,
+    checks: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--check",
+            help="Run only this check (repeatable): text, duplicates, labels, backdoor, "
+            "triggers, bias, outliers, integrity. A named check that cannot run is a finding.",
+        ),
+    ] = None,
+    data_format: Annotated[
+        str | None,
+        typer.Option(
+            "--data-format",
+            help="The dataset's format when detection should be overridden: csv, jsonl, "
+            "parquet, numpy, images, hf-arrow.",
+            show_default=False,
+        ),
+    ] = None,
+    split: Annotated[
+        str | None,
+        typer.Option("--split", help="The split of a saved Hugging Face DatasetDict."),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            help="Also write the HTML data report (plots, flagged examples) here.",
+            dir_okay=False,
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            "--fail-on",
+            help="Exit 1 on findings at or above this severity; default checks.fail_on.",
+            show_default=False,
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int,
+        typer.Option(
+            "--max-rows", min=1, help="Most rows held in memory for the label and backdoor checks."
+        ),
+    ] = 200_000,
+    project: Project = Path("."),
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the check in the evidence store.")
+    ] = True,
+    *,
+    out: Output,
+) -> DataCheckReport:
+    """Check a dataset for poisoning, backdoors, bias, duplication, tampering, secrets and PII.
+
+    Reads CSV, JSON Lines (chat and instruction formats), Parquet, NumPy, image folders and
+    Hugging Face datasets saved to disk, in chunks. Exit 0 clean, 1 findings at or above
+    --fail-on, 2 usage errors.
+    """
+    return _check(
+        path,
+        label=label,
+        text=tuple(text or ()),
+        sensitive=tuple(sensitive or ()),
+        response=response,
+        checks=tuple(checks or ()),
+        data_format=data_format,
+        split=split,
+        html=html,
+        fail_on=fail_on,
+        max_rows=max_rows,
+        project=project,
+        record=record,
+        out=out,
+    )
+
+
+def _check(
+    path: Path,
+    *,
+    label: str | None,
+    text: tuple[str, ...],
+    sensitive: tuple[str, ...],
+    response: str | None,
+    checks: tuple[str, ...],
+    data_format: str | None,
+    split: str | None,
+    html: Path | None,
+    fail_on: str | None,
+    max_rows: int,
+    project: Path,
+    record: bool,
+    out: Output,
+) -> DataCheckReport:
+    from ssdf_ai.cli.evidence import _project, database_url
+    from ssdf_ai.config import load_config
+    from ssdf_ai.data.check import CHECKS, CheckSettings, Previous, check_dataset, preview_rows
+    from ssdf_ai.data.readers import open_dataset
+    from ssdf_ai.data.report import DataCheckReport, DatasetInfo
+    from ssdf_ai.errors import InputError
+    from ssdf_ai.findings import Severity
+    from ssdf_ai.provenance.registry import content_digest, load_registry, lookup, project_path
+    from ssdf_ai.store import EvidenceStore
+
+    root = _project(project)
+    threshold = load_config(root).config.checks.fail_on
+    if fail_on is not None:
+        try:
+            threshold = Severity(fail_on.lower())
+        except ValueError:
+            raise InputError(
+                f"unknown severity {fail_on!r}",
+                hint="use --fail-on info, low, medium, high or critical",
+            ) from None
+    unknown = sorted(set(checks) - set(CHECKS))
+    if unknown:
+        raise InputError(
+            f"unknown check(s): {', '.join(unknown)}", hint="checks: " + ", ".join(CHECKS)
+        )
+    if not path.exists():
+        raise InputError(f"{path} does not exist", where=path, hint="give a dataset file or folder")
+    dataset = open_dataset(path, format=data_format, split=split)
+    rel = project_path(root, path)
+    wanted = frozenset(checks) if checks else None
+    digest = method = None
+    if wanted is None or "integrity" in wanted:
+        digest, method = content_digest(path)
+    url = database_url(root)
+    registered = None
+    profile = None
+    if EvidenceStore.exists(root, url=url):
+        with EvidenceStore.open(root, url=url, create=False) as store:
+            registered = lookup(load_registry(store), rel)
+            profile = _previous_profile(store, rel)
+    previous = Previous(
+        profile=profile,
+        registered_digest=registered.digest if registered and registered.path == rel else None,
+        current_digest=digest,
+    )
+    settings = CheckSettings(
+        label=label,
+        text=text,
+        sensitive=sensitive,
+        response=response,
+        checks=wanted,
+        max_rows_in_memory=max_rows,
+    )
+    if not out.quiet:
+        out.status(f"checking {rel} ({dataset.format.value})")
+    found = check_dataset(dataset, settings, display=rel, previous=previous)
+    report = DataCheckReport(
+        findings=found.findings,
+        fail_on=threshold,
+        dataset=DatasetInfo(
+            path=rel,
+            format=dataset.format.value,
+            rows=int(found.profile.get("rows", 0)),
+            columns=dataset.schema(),
+            files=len(dataset.files()),
+            digest=digest,
+            digest_method=method,
+            registered=registered is not None,
+        ),
+        settings={
+            "label": label,
+            "text": list(text),
+            "sensitive": list(sensitive),
+            "response": response,
+            "checks": sorted(wanted) if wanted else list(CHECKS),
+        },
+        checks=found.checks,
+        flagged=found.flagged,
+        profile={k: v for k, v in found.profile.items() if k != "prefix_at_previous"},
+    )
+    page = None
+    if html is not None:
+        from ssdf_ai._io import atomic_write
+        from ssdf_ai.data.html import render_data_report
+
+        flagged = [row for rows in found.flagged.values() for row in rows[:200]]
+        examples = preview_rows(dataset, flagged, settings)
+        page = render_data_report(report, {**found.plots, "examples": examples})
+        atomic_write(html, page)
+        if not out.quiet:
+            out.status(f"wrote the HTML data report to {html}")
+    if record:
+        run_id = _record_check(root, url, rel, digest, report, page)
+        if not out.quiet:
+            out.status(f"recorded as run:{run_id}")
+    return report
+
+
+def _record_check(
+    root: Path,
+    url: str | None,
+    rel: str,
+    digest: str | None,
+    report: DataCheckReport,
+    page: str | None,
+) -> int:
+    import json
+
+    from ssdf_ai.evidence import Subject, SubjectKind
+    from ssdf_ai.store import EvidenceStore
+
+    with (
+        EvidenceStore.open(root, url=url) as store,
+        store.run(CHECK_COMMAND, ["ssdf", *sys.argv[1:]]) as run,
+    ):
+        subject_id = run.add_subject(Subject(kind=SubjectKind.DATASET, name=rel, digest=digest))
+        for finding in report.findings:
+            run.add_finding(finding, subject_id=subject_id)
+        run.add_artifact(
+            report.model_dump_json(indent=2).encode("utf-8"),
+            kind="data-check-report",
+            media_type="application/json",
+            subject_id=subject_id,
+            name="data-check-report.json",
+        )
+        profile = {"dataset": rel, "digest": digest, "profile": report.profile}
+        run.add_artifact(
+            json.dumps(profile, indent=2, sort_keys=True).encode("utf-8"),
+            kind=PROFILE_KIND,
+            media_type="application/json",
+            subject_id=subject_id,
+            name=f"{Path(rel).name}.profile.json",
+        )
+        if page is not None:
+            run.add_artifact(
+                page.encode("utf-8"),
+                kind="data-report-html",
+                media_type="text/html",
+                subject_id=subject_id,
+                name="data-report.html",
+            )
+        run.set_exit_code(report.exit_code())
+        return run.id
+
+
+CLEAN_COMMAND = "data clean"
+
+
+@command(app, "clean", formats=FORMATS_NO_SARIF)
+def clean_(
+    path: Annotated[Path, typer.Argument(help="The dataset to clean.", show_default=False)],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--to",
+            help="Where the cleaned copy goes (a new path; the source is never modified).",
+            show_default=False,
+        ),
+    ],
+    remove: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--remove",
+            help="Remove the rows this check flags (repeatable): duplicates, backdoor, "
+            "triggers, injection, labels, outliers, secrets, pii, unreadable. Default: "
+            "duplicates, backdoor, triggers, injection, unreadable.",
+            show_default=False,
+        ),
+    ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact/--no-redact",
+            help="Replace secrets and personal data in kept text (CSV, JSON Lines).",
+        ),
+    ] = True,
+    log: Annotated[
+        Path | None,
+        typer.Option(
+            "--log",
+            help="The change log (default: beside the copy, .clean-log.jsonl).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
+    label: Annotated[
+        str | None, typer.Option("--label", help="The label column.", show_default=False)
+    ] = None,
+    text: Annotated[
+        list[str] | None, typer.Option("--text", help="A text column (repeatable).")
+    ] = None,
+    response: Annotated[
+        str | None, typer.Option("--response", help="The response column of generation data.")
+    ] = None,
+    data_format: Annotated[
+        str | None,
+        typer.Option("--data-format", help="Override the detected format.", show_default=False),
+    ] = None,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", min=1, help="As for `ssdf data check`.")
+    ] = 200_000,
+    project: Project = Path("."),
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the cleaning as evidence.")
+    ] = True,
+    *,
+    out: Output,
+) -> DataCleanReport:
+    """Write a filtered copy of a dataset without the rows the checks flag, and a change log.
+
+    Runs the checks of `ssdf data check`, removes the rows of the chosen checks, redacts
+    secrets and personal data in the rest, and logs every removed or altered row with the
+    reason. The source is never modified.
+    """
+    from ssdf_ai.cli.evidence import _project, database_url
+    from ssdf_ai.data.check import CheckSettings, check_dataset
+    from ssdf_ai.data.clean import DEFAULT_REMOVE, clean_dataset
+    from ssdf_ai.data.readers import open_dataset
+    from ssdf_ai.data.report import DataCleanReport
+    from ssdf_ai.errors import InputError
+    from ssdf_ai.provenance.registry import content_digest, project_path
+
+    root = _project(project)
+    if not path.exists():
+        raise InputError(f"{path} does not exist", where=path, hint="give a dataset file or folder")
+    choices = tuple(remove or DEFAULT_REMOVE)
+    log_path = log or output.with_name(output.name + ".clean-log.jsonl")
+    if log_path.exists():
+        raise InputError(f"{log_path} exists", where=log_path, hint="give a new path with --log")
+    dataset = open_dataset(path, format=data_format)
+    settings = CheckSettings(
+        label=label,
+        text=tuple(text or ()),
+        response=response,
+        checks=frozenset(("text", "duplicates", "labels", "backdoor", "triggers", "outliers")),
+        max_rows_in_memory=max_rows,
+    )
+    rel = project_path(root, path)
+    if not out.quiet:
+        out.status(f"checking {rel} ({dataset.format.value})")
+    found = check_dataset(dataset, settings, display=rel)
+    done = clean_dataset(
+        dataset,
+        found,
+        output,
+        log=log_path,
+        remove=choices,
+        redact_text=redact,
+        unreadable=found.unreadable,
+    )
+    digest, _method = content_digest(output)
+    report = DataCleanReport(
+        source=rel,
+        output=project_path(root, output),
+        log=project_path(root, log_path),
+        removal=list(choices),
+        redacted=redact,
+        rows_in=done.rows_in,
+        rows_out=done.rows_out,
+        removed=done.removed,
+        altered=done.altered,
+        unreadable=done.unreadable,
+        output_digest=digest,
+    )
+    if record:
+        report.run_id = _record_clean(root, database_url(root), path, output, log_path, report)
+    return report
+
+
+def _record_clean(
+    root: Path, url: str | None, source: Path, output: Path, log: Path, report: DataCleanReport
+) -> int:
+    from ssdf_ai.evidence import Subject, SubjectKind
+    from ssdf_ai.provenance.registry import content_digest
+    from ssdf_ai.store import EvidenceStore
+
+    source_digest, _ = content_digest(source)
+    with (
+        EvidenceStore.open(root, url=url) as store,
+        store.run(CLEAN_COMMAND, ["ssdf", *sys.argv[1:]]) as run,
+    ):
+        run.add_subject(Subject(kind=SubjectKind.DATASET, name=report.source, digest=source_digest))
+        output_id = run.add_subject(
+            Subject(kind=SubjectKind.DATASET, name=report.output, digest=report.output_digest)
+        )
+        run.add_artifact_file(
+            log, kind="data-clean-log", media_type="application/jsonl", subject_id=output_id
+        )
+        run.add_artifact(
+            report.model_dump_json(indent=2).encode("utf-8"),
+            kind="data-clean-report",
+            media_type="application/json",
+            subject_id=output_id,
+            name="data-clean-report.json",
+        )
+        return run.id

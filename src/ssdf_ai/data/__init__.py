@@ -1,21 +1,24 @@
-"""Training data checks (SP 800-218A PW.3.1): duplicates, label issues and backdoors.
+"""Training data checks (SP 800-218A PW.3.1, PS.1.2): read datasets, find what is wrong.
 
 A tour (names are imported lazily, so ``import ssdf_ai.data`` does not load NumPy):
 
-- :func:`find_near_duplicates` reads ``(row_id, text)`` rows as a stream and returns a
-  :class:`DedupResult`: exact-duplicate groups (SHA-256 of the normalised text), verified
-  near-duplicate pairs and clusters (MinHash LSH), and :class:`DedupStats` (distinct ratio,
-  cluster sizes, mean pairwise similarity, token entropy).
-- :class:`MinHasher` computes MinHash signatures of many texts at once with NumPy;
-  :func:`estimated_jaccard` compares two signatures; :func:`choose_bands` picks LSH bands
-  for a threshold; :func:`normalize_text` is the normalisation both use.
+- :func:`open_dataset` (``data/readers.py``) opens CSV, JSON Lines (chat and instruction
+  formats), Parquet, NumPy, image folders and Hugging Face datasets saved to disk, and reads
+  them as a stream of :class:`Chunk` objects (bounded memory, never executing content).
+- :func:`check_dataset` (``data/check.py``) runs every check over an opened dataset and
+  returns a :class:`DataCheck` (findings, each check's :class:`CheckSummary`, flagged rows, the
+  profile); ``ssdf data check`` is its command line.
+- The checks, each usable on its own:
+  :func:`find_near_duplicates` and :class:`MinHasher` (exact and near-duplicates, diversity;
+  ``data/dedup.py``), :func:`find_label_issues` (confident learning; ``data/labels.py``),
+  :func:`find_backdoor` (trigger patterns tied to one label; ``data/backdoor.py``),
+  :class:`TriggerAccumulator` (text triggers; ``data/triggers.py``), :class:`BiasAccumulator`
+  and :func:`measure_bias` (label-rate disparity, class imbalance; ``data/bias.py``),
+  :class:`OutlierDetector` and :func:`find_outliers` (``data/outliers.py``).
 
-- :func:`find_label_issues` (``data/labels.py``) ranks rows whose labels confident learning on
-  out-of-sample probabilities suspects (:class:`LabelIssues`); :func:`find_backdoor`
-  (``data/backdoor.py``) finds trigger patterns tied to one label (:class:`BackdoorResult`).
-
-NumPy (and scikit-learn for labels and backdoors) come with the ``data`` extra
-(``pip install 'ssdf-ai[data]'``). See docs/data-dedup.md and docs/data-poisoning.md.
+NumPy, scikit-learn, pyarrow and Pillow come with the ``data`` extra
+(``pip install 'ssdf-ai[data]'``). See docs/data-check.md, docs/data-formats.md,
+docs/data-dedup.md, docs/data-poisoning.md and docs/data-bias-outliers-triggers.md.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from ssdf_ai._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from ssdf_ai.data.backdoor import BackdoorResult, find_backdoor
+    from ssdf_ai.data.bias import BiasAccumulator, BiasResult, measure_bias
+    from ssdf_ai.data.check import CheckSettings, CheckSummary, DataCheck, check_dataset
     from ssdf_ai.data.dedup import (
         DedupResult,
         DedupStats,
@@ -37,29 +42,68 @@ if TYPE_CHECKING:
         normalize_text,
     )
     from ssdf_ai.data.labels import LabelIssues, find_label_issues
+    from ssdf_ai.data.outliers import OutlierDetector, OutlierResult, find_outliers
+    from ssdf_ai.data.readers import Chunk, Dataset, DatasetFormat, ReadLimits, open_dataset
+    from ssdf_ai.data.triggers import TriggerAccumulator, TriggerResult
+
+_MODULES = {
+    **dict.fromkeys(("BackdoorResult", "find_backdoor"), "ssdf_ai.data.backdoor"),
+    **dict.fromkeys(("BiasAccumulator", "BiasResult", "measure_bias"), "ssdf_ai.data.bias"),
+    **dict.fromkeys(
+        ("CheckSettings", "CheckSummary", "DataCheck", "check_dataset"), "ssdf_ai.data.check"
+    ),
+    **dict.fromkeys(
+        (
+            "DedupResult",
+            "DedupStats",
+            "MinHasher",
+            "NearDuplicateCluster",
+            "choose_bands",
+            "estimated_jaccard",
+            "find_near_duplicates",
+            "normalize_text",
+        ),
+        "ssdf_ai.data.dedup",
+    ),
+    **dict.fromkeys(("LabelIssues", "find_label_issues"), "ssdf_ai.data.labels"),
+    **dict.fromkeys(("OutlierDetector", "OutlierResult", "find_outliers"), "ssdf_ai.data.outliers"),
+    **dict.fromkeys(
+        ("Chunk", "Dataset", "DatasetFormat", "ReadLimits", "open_dataset"),
+        "ssdf_ai.data.readers",
+    ),
+    **dict.fromkeys(("TriggerAccumulator", "TriggerResult"), "ssdf_ai.data.triggers"),
+}
 
 __all__ = [
     "BackdoorResult",
+    "BiasAccumulator",
+    "BiasResult",
+    "CheckSettings",
+    "CheckSummary",
+    "Chunk",
+    "DataCheck",
+    "Dataset",
+    "DatasetFormat",
     "DedupResult",
     "DedupStats",
     "LabelIssues",
     "MinHasher",
     "NearDuplicateCluster",
+    "OutlierDetector",
+    "OutlierResult",
+    "ReadLimits",
+    "TriggerAccumulator",
+    "TriggerResult",
+    "check_dataset",
     "choose_bands",
     "estimated_jaccard",
     "find_backdoor",
     "find_label_issues",
     "find_near_duplicates",
+    "find_outliers",
+    "measure_bias",
     "normalize_text",
+    "open_dataset",
 ]
-
-_MODULES = {
-    name: "ssdf_ai.data.backdoor"
-    if name in ("BackdoorResult", "find_backdoor")
-    else "ssdf_ai.data.labels"
-    if name in ("LabelIssues", "find_label_issues")
-    else "ssdf_ai.data.dedup"
-    for name in __all__
-}
 
 __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

@@ -49,6 +49,8 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.provenance.reports:ProvenanceVerifyReport",
     "ssdf_ai.provenance.reports:RegistrationReport",
     "ssdf_ai.provenance.reports:DataListReport",
+    "ssdf_ai.data.report:DataCheckReport",
+    "ssdf_ai.data.report:DataCleanReport",
     "ssdf_ai.release.report:ReleaseReport",
     "ssdf_ai.release.report:ReleaseVerifyReport",
 )
