@@ -176,6 +176,9 @@ step "   Check every recorded run: trusted signer, outputs unchanged (exit code 
   ssdf provenance verify --project "$project"
 step "   The data registry: no data of unknown provenance, no sensitive data" \
   ssdf data list --project "$project"
+step "   Check the training data: poisoning, bias, duplicates, secrets, tampering (PW.3.1, PS.1.2)" \
+  ssdf data check "$project/data/customers.csv" --label churned --sensitive senior_citizen \
+  --html "$out/data-report.html" --fail-on high --project "$project"
 ssdf scan "$project/models" "$project/third_party" --project "$project" --quiet
 
 # PS.1.3, PS.2.1, PS.3.2, PO.1.2: sign the trained model, then describe it from the evidence.

@@ -4,7 +4,8 @@ Run with ``.venv/bin/python benchmarks/data/check_scale.py [--rows 1000000] [--j
 It writes scikit-learn ``make_classification`` data (20 features, 2 classes, a sensitive
 attribute) as CSV and as Parquet, then runs the real command (``ssdf data check ... --no-record
 --format json``) on each in a fresh process, measuring its wall time and peak RSS
-(``ru_maxrss`` of the child), and reports rows per second. The checks run as a user would run
+(``ru_maxrss`` of that one child, through a fresh wrapper process), and reports rows per
+second. The checks run as a user would run
 them: every check the data allows; with the default ``--max-rows`` (200,000), the label and
 backdoor checks report that they did not run on 1e6 rows (their findings are counted), and a
 second run raises ``--max-rows`` to hold every row.
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -51,21 +51,30 @@ def write_data(folder: Path, rows: int) -> dict[str, Path]:
     return {"csv": csv_path, "parquet": parquet}
 
 
+# A fresh wrapper per command: its RUSAGE_CHILDREN peak is that one command's peak RSS.
+_WRAPPER = (
+    "import resource, subprocess, sys\n"
+    "done = subprocess.run(sys.argv[1:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stderr.write(f'\\nPEAK_RSS_KIB={peak}\\n')\n"
+    "sys.exit(done.returncode)\n"
+)
+
+
 def run(argv: list[str], cwd: Path) -> dict[str, Any]:
     """Run a command in a child; its wall time, peak RSS and exit code."""
     start = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    proc = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, *argv], cwd=cwd, capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
     wall = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    peak = int(proc.stderr.rsplit("PEAK_RSS_KIB=", 1)[1].split()[0])
     report = json.loads(proc.stdout) if proc.stdout.startswith("{") else {}
     checks = {c["name"]: c["status"] for c in report.get("checks", [])}
     return {
         "wall_s": round(wall, 2),
-        # ru_maxrss of children is the largest child so far (KiB on Linux); children run one
-        # at a time and the data grows, so it is this child's peak unless an earlier one was
-        # bigger (reported as such).
-        "peak_rss_mib": round(max(peak, before) / 1024, 1),
+        "peak_rss_mib": round(peak / 1024, 1),
         "exit_code": proc.returncode,
         "checks": checks,
         "stderr": proc.stderr[-500:] if proc.returncode not in (0, 1) else "",

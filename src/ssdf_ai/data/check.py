@@ -238,9 +238,9 @@ def text_columns(schema: dict[str, str], settings: CheckSettings) -> tuple[str, 
     for name in TEXT_NAMES:
         if schema.get(name) == "string":
             return (name,)
-    excluded = {settings.label, *settings.sensitive}
-    strings = [c for c, kind in schema.items() if _is_text(kind) and c not in excluded]
-    return tuple(strings[:1])
+    # Other string columns of a table are usually ids and categories, not text to learn from:
+    # name the text column with --text.
+    return ()
 
 
 def response_column(schema: dict[str, str], settings: CheckSettings) -> str | None:
