@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from example_helpers import record_adversarial_samples
 from ssdf_ai.assess.controls import load_registry
 from ssdf_ai.cli import app
 from ssdf_ai.findings import Finding, Severity
@@ -92,6 +93,7 @@ def project(tmp_path: Path, name: str = "churn") -> Path:
        "--provenance", "known", "--project", root)  # fmt: skip
     ok("data", "check", data, "--check", "text", "--check", "duplicates", "--check",
        "integrity", "--project", root)  # fmt: skip
+    record_adversarial_samples(root)
     return root
 
 

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
+from example_helpers import record_adversarial_samples
 from ssdf_ai.cli import app
 from ssdf_ai.findings import Finding, Severity
 from ssdf_ai.store import EvidenceStore
@@ -56,6 +57,7 @@ def make_passable(root: Path, *, release: bool = True) -> None:
     if release:
         train_and_release(root)
         check_data(root)
+        record_adversarial_samples(root)
     scan(root)
 
 

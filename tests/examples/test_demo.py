@@ -48,6 +48,7 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "churn-model.sig",
         "churn-model.spdx.json",
         "cisa-form.txt",
+        "data-report.html",
         "evidence.tar",
         "poam.json",
         "sp800-218a-catalog.json",

@@ -38,6 +38,7 @@ HISTORY_COMMANDS = (
     "card",
     "release",
     "data check",
+    "data augment",
 )
 MAX_HISTORY_RUNS = 2000
 MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md")

@@ -20,7 +20,8 @@ from ssdf_ai.cli._common import FORMATS_ALL, FORMATS_NO_SARIF, Output, command
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
-    from ssdf_ai.data.report import DataCheckReport, DataCleanReport
+    from ssdf_ai.data.augment import AttackSettings
+    from ssdf_ai.data.report import DataAugmentReport, DataCheckReport, DataCleanReport
     from ssdf_ai.provenance.registry import DatasetEntry
     from ssdf_ai.provenance.reports import (
         ConsumedRow,
@@ -811,5 +812,196 @@ def _record_clean(
             media_type="application/json",
             subject_id=output_id,
             name="data-clean-report.json",
+        )
+        return run.id
+
+
+AUGMENT_COMMAND = "data augment"
+
+
+@command(app, "augment", formats=FORMATS_NO_SARIF)
+def augment_(
+    path: Annotated[Path, typer.Argument(help="The dataset.", show_default=False)],
+    model: Annotated[
+        Path,
+        typer.Option(
+            "--model",
+            help="The classifier: a skops file or a TorchScript archive.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--to", help="Where the adversarial samples go (.npz; a new path).", show_default=False
+        ),
+    ],
+    label: Annotated[str, typer.Option("--label", help="The label column.", show_default=False)],
+    adversarial: Annotated[
+        bool,
+        typer.Option("--adversarial", help="Make adversarial samples (the one kind so far)."),
+    ] = False,
+    attack: Annotated[str, typer.Option("--attack", help="fgsm or pgd.")] = "pgd",
+    eps: Annotated[
+        float, typer.Option("--eps", help="L-infinity radius, in the units of the features.")
+    ] = 0.1,
+    steps: Annotated[int, typer.Option("--steps", min=1, help="PGD iterations.")] = 10,
+    step_size: Annotated[
+        float | None,
+        typer.Option(
+            "--step-size", help="PGD step; default 2.5 * eps / steps.", show_default=False
+        ),
+    ] = None,
+    fraction: Annotated[
+        float, typer.Option("--fraction", help="Share of the rows to attack (seeded sample).")
+    ] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the sample and PGD's start.")] = 0,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", min=1, help="Most rows read into memory.")
+    ] = 200_000,
+    project: Project = Path("."),
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the samples as evidence.")
+    ] = True,
+    *,
+    out: Output,
+) -> DataAugmentReport:
+    """Make adversarial samples (FGSM or PGD) against a classifier, kept apart from the data.
+
+    The samples, their source rows and true labels go to a new .npz file, and the attack's
+    parameters and the model's accuracy before and after to a JSON file beside it (PW.3.3).
+    Models are loaded only from skops files and TorchScript archives that scan clean.
+    """
+    from ssdf_ai.cli.evidence import _project, database_url
+    from ssdf_ai.data.augment import AttackSettings
+    from ssdf_ai.errors import InputError
+
+    if not adversarial:
+        raise InputError(
+            "say which samples to make: --adversarial is the one kind so far",
+            hint="ssdf data augment DATA --adversarial --model MODEL --label COL --to OUT.npz",
+        )
+    root = _project(project)
+    settings = AttackSettings(
+        attack=attack.lower(),
+        eps=eps,
+        steps=steps,
+        step_size=step_size,
+        fraction=fraction,
+        seed=seed,
+    )
+    settings.check()
+    report, parameters = _augment(root, path, model, output, label, settings, max_rows)
+    if record:
+        report.run_id = _record_augment(
+            root, database_url(root), path, model, output, parameters, report
+        )
+    return report
+
+
+def _augment(
+    root: Path,
+    path: Path,
+    model: Path,
+    output: Path,
+    label: str,
+    settings: AttackSettings,
+    max_rows: int,
+) -> tuple[DataAugmentReport, Path]:
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from ssdf_ai._io import atomic_write
+    from ssdf_ai.data.augment import adversarial_samples
+    from ssdf_ai.data.check import numeric_features
+    from ssdf_ai.data.readers import open_dataset
+    from ssdf_ai.data.report import DataAugmentReport
+    from ssdf_ai.errors import InputError
+    from ssdf_ai.provenance.registry import content_digest, project_path
+
+    if not path.exists():
+        raise InputError(f"{path} does not exist", where=path, hint="give a dataset file or folder")
+    parameters = output.with_name(output.name + ".json")
+    for target in (output, parameters):
+        if target.exists() or target.is_symlink():
+            raise InputError(f"{target} exists", where=target, hint="give a new path with --to")
+    dataset = open_dataset(path)
+    x, y, names = numeric_features(dataset, label, max_rows)
+    found = adversarial_samples(x, y, model, settings)
+    data = {
+        "X": found.features.astype(np.float32),
+        "y": np.asarray([str(v) for v in found.labels]),
+        "source_row": np.asarray(found.source_rows, dtype=np.int64),
+    }
+    tmp = output.with_name(f".{output.name}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            np.savez(handle, **data)  # no object arrays: loads with allow_pickle=False
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
+    attack = dataclasses.asdict(settings)
+    attack["step_size"] = settings.step_size or 2.5 * settings.eps / settings.steps
+    record = {
+        "adversarial": True,
+        "attack": attack,
+        "method": found.method,
+        "model": {"path": project_path(root, model), "sha256": content_digest(model)[0]},
+        "dataset": {"path": project_path(root, path), "digest": content_digest(path)[0]},
+        "features": names,
+        "label": label,
+        "rows": len(found.source_rows),
+        "clean_accuracy": found.clean_accuracy,
+        "adversarial_accuracy": found.adversarial_accuracy,
+        "clip_range": list(found.bounds),
+    }
+    atomic_write(parameters, json.dumps(record, indent=2, sort_keys=True) + "\n")
+    report = DataAugmentReport(
+        source=project_path(root, path),
+        model=project_path(root, model),
+        output=project_path(root, output),
+        parameters=project_path(root, parameters),
+        attack=attack,
+        method=found.method,
+        rows=len(found.source_rows),
+        clean_accuracy=found.clean_accuracy,
+        adversarial_accuracy=found.adversarial_accuracy,
+    )
+    return report, parameters
+
+
+def _record_augment(
+    root: Path,
+    url: str | None,
+    source: Path,
+    model: Path,
+    output: Path,
+    parameters: Path,
+    report: DataAugmentReport,
+) -> int:
+    from ssdf_ai.evidence import Subject, SubjectKind
+    from ssdf_ai.provenance.registry import content_digest
+    from ssdf_ai.store import EvidenceStore
+
+    with (
+        EvidenceStore.open(root, url=url) as store,
+        store.run(AUGMENT_COMMAND, ["ssdf", *sys.argv[1:]]) as run,
+    ):
+        run.add_subject(
+            Subject(kind=SubjectKind.DATASET, name=report.source, digest=content_digest(source)[0])
+        )
+        run.add_subject(
+            Subject(kind=SubjectKind.MODEL, name=report.model, digest=content_digest(model)[0])
+        )
+        output_id = run.add_subject(
+            Subject(kind=SubjectKind.DATASET, name=report.output, digest=content_digest(output)[0])
+        )
+        run.add_artifact_file(
+            parameters,
+            kind="adversarial-samples",
+            media_type="application/json",
+            subject_id=output_id,
         )
         return run.id

@@ -1243,3 +1243,48 @@ def preview_rows(
 
 def _feature(names: Sequence[str], index: int) -> str:
     return names[index] if index < len(names) else f"feature {index}"
+
+
+def numeric_features(
+    dataset: Dataset, label: str, max_rows: int
+) -> tuple[Any, list[Any], list[str]]:
+    """The numeric features and labels of every row with finite features and a label.
+
+    Array and image data give their feature matrix; tables their numeric columns other than
+    the label (named in the third element).
+
+    Raises:
+        InputError: The label column is missing, there are no numeric features, or there are
+            more than ``max_rows`` rows.
+    """
+    from ssdf_ai.errors import InputError
+
+    np = _try_numpy()
+    if np is None:
+        from ssdf_ai.errors import MissingExtraError
+
+        raise MissingExtraError("data", "numpy")
+    schema = dataset.schema()
+    if label not in schema:
+        raise InputError(
+            f"column {label} not in the dataset", hint="its columns are: " + ", ".join(schema)
+        )
+    names = [c for c, kind in schema.items() if _is_number(kind) and c != label]
+    matrices: list[Any] = []
+    labels: list[Any] = []
+    for chunk in dataset.chunks():
+        matrix = _numeric_matrix(np, chunk, names)
+        if matrix is None:
+            raise InputError("the dataset has no numeric features to perturb")
+        values = chunk.columns[label]
+        keep = np.all(np.isfinite(matrix), axis=1) & np.asarray([v is not None for v in values])
+        matrices.append(matrix[keep])
+        labels.extend(v for v, k in zip(values, keep, strict=True) if k)
+        if len(labels) > max_rows:
+            raise InputError(
+                f"more than {max_rows} rows", hint="raise --max-rows or attack a sample"
+            )
+    if not labels:
+        raise InputError("no row has finite numeric features and a label")
+    width = matrices[0].shape[1]
+    return np.concatenate(matrices), labels, names or [f"feature {i}" for i in range(width)]

@@ -1,14 +1,15 @@
-"""The assessment's controls for data checks (PW.3.1, PS.1.2).
+"""The assessment's controls for data checks and adversarial samples (PW.3.1, PS.1.2, PW.3.3).
 
 They read the recorded ``ssdf data check`` runs (every one, newest first:
 :data:`~ssdf_ai.assess._facts.HISTORY_COMMANDS`) and the dataset registry; they never read data.
 The datasets they ask about are the registered ones (``ssdf data register``); a project that
-registered none is asked about the datasets it checked. PW.3.3 (adversarial samples in training
-and testing data) has no control yet: it is attested until ``ssdf data augment`` records them.
+registered none is asked about the datasets it checked. PW.3.3 is satisfied by a recorded
+``ssdf data augment --adversarial`` run.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from ssdf_ai.assess.controls import Control, control
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from ssdf_ai.store import RunDetail
 
 CHECK_COMMAND = "data check"
+AUGMENT_COMMAND = "data augment"
+SAMPLES_KIND = "adversarial-samples"
 NO_CHECK = "no data check is recorded; run `ssdf data check DATASET --label COL ...`"
 
 
@@ -184,4 +187,62 @@ def data_integrity_monitored(this: Control, facts: Facts) -> ControlResult:
     )
 
 
-CONTROLS: tuple[Control, ...] = (data_checked, data_integrity_monitored)
+def _accuracy(facts: Facts, detail: RunDetail) -> str:
+    for artifact in detail.artifacts:
+        if artifact.kind != SAMPLES_KIND:
+            continue
+        data = facts.artifact_bytes(artifact.digest)
+        try:
+            record = json.loads(data or b"")
+            return (
+                f"{record['attack']['attack']} eps {record['attack']['eps']}: accuracy "
+                f"{record['clean_accuracy']:.2f} -> {record['adversarial_accuracy']:.2f}"
+            )
+        except (ValueError, KeyError, TypeError):
+            return "parameters unreadable"
+    return "no parameters recorded"
+
+
+@control(
+    "adversarial-samples",
+    title="Adversarial samples made for training and testing",
+    question="Have adversarial samples been generated against the models' classifiers "
+    "(`ssdf data augment --adversarial`), kept apart from the data, with the attack's "
+    "parameters recorded?",
+    task_ids=("PW.3.3",),
+    item_ids=("PW.3.3.R1",),
+    motivation="Training and testing with adversarial samples makes models more robust and "
+    "measures how robust they are; recording the attack's parameters makes it repeatable.",
+    remediation="Run `ssdf data augment DATASET --adversarial --model MODEL --label COL --to "
+    "OUT.npz` and add the samples to training or testing, or attest how adversarial samples "
+    "are produced (`ssdf attest PW.3.3`) and waive this control.",
+    effort=Effort.HIGH,
+)
+def adversarial_samples(this: Control, facts: Facts) -> ControlResult:
+    """Satisfied by a recorded augmentation run; the rationale gives the accuracy drop."""
+    runs: dict[int, RunDetail] = {}
+    for detail in facts.history.get(AUGMENT_COMMAND, []):
+        if detail.run.status is RunStatus.FINISHED and not detail.run.exit_code:
+            runs.setdefault(detail.run.id, detail)
+    if not runs:
+        return this.result(
+            Outcome.NOT_SATISFIED,
+            "no adversarial samples are recorded; run `ssdf data augment --adversarial`",
+        )
+    newest = max(runs.values(), key=lambda d: d.run.id)
+    names = sorted({s.name for d in runs.values() for s in d.subjects if s.kind == "model"})
+    link = EvidenceLink(
+        kind="run",
+        ref=f"run:{newest.run.id}",
+        note=f"ssdf data augment: {_accuracy(facts, newest)}",
+        observed_at=newest.run.finished_at,
+    )
+    return this.result(
+        Outcome.SATISFIED,
+        f"{len(runs)} adversarial sample set(s) recorded, for {_short(names)}; the newest: "
+        f"{_accuracy(facts, newest)}",
+        [link],
+    )
+
+
+CONTROLS: tuple[Control, ...] = (data_checked, data_integrity_monitored, adversarial_samples)

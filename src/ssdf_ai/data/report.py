@@ -122,3 +122,49 @@ class DataCleanReport(Report):
             f"log: {escape(self.log)}",
         ]
         return "\n".join(lines)
+
+
+class DataAugmentReport(Report):
+    """What ``ssdf data augment --adversarial`` wrote.
+
+    Attributes:
+        source: The dataset attacked (never modified).
+        model: The classifier attacked.
+        output: The adversarial samples (NumPy ``.npz``: ``X``, ``y``, ``source_row``), kept
+            apart from the data.
+        parameters: The parameters file written beside them (JSON).
+        attack: ``fgsm`` or ``pgd``; ``eps``, ``steps``, ``step_size``, ``fraction``, ``seed``.
+        method: ``gradient`` (exact), ``surrogate`` (transfer attack) or ``autograd``.
+        rows: Adversarial rows written.
+        clean_accuracy: The model's accuracy on the original rows.
+        adversarial_accuracy: Its accuracy on the adversarial rows.
+        run_id: The evidence run that recorded it, if recorded.
+    """
+
+    report_type: ClassVar[str] = "data-augment"
+
+    source: str
+    model: str
+    output: str
+    parameters: str
+    attack: dict[str, Any] = Field(default_factory=dict)
+    method: str
+    rows: int = Field(ge=0)
+    clean_accuracy: float
+    adversarial_accuracy: float
+    run_id: int | None = None
+
+    def terminal(self) -> RenderableType:
+        """One summary line per figure."""
+        from rich.markup import escape
+
+        a = self.attack
+        return "\n".join(
+            [
+                f"wrote {self.rows} adversarial row(s) to {escape(self.output)} "
+                f"({a.get('attack')}, eps {a.get('eps')}, {self.method})",
+                f"accuracy of {escape(self.model)}: {self.clean_accuracy:.3f} on the original "
+                f"rows, {self.adversarial_accuracy:.3f} on the adversarial ones",
+                f"parameters: {escape(self.parameters)}",
+            ]
+        )

@@ -51,6 +51,7 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.provenance.reports:DataListReport",
     "ssdf_ai.data.report:DataCheckReport",
     "ssdf_ai.data.report:DataCleanReport",
+    "ssdf_ai.data.report:DataAugmentReport",
     "ssdf_ai.release.report:ReleaseReport",
     "ssdf_ai.release.report:ReleaseVerifyReport",
 )
