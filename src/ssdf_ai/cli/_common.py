@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ssdf_ai.errors import Error
+    from ssdf_ai.findings import Severity
     from ssdf_ai.report.base import Report
 
 FORMATS_ALL = (OutputFormat.TERMINAL, OutputFormat.JSON, OutputFormat.SARIF)
@@ -55,6 +56,26 @@ class Output:
     def progress_enabled(self) -> bool:
         """Whether progress bars should be shown (not when quiet)."""
         return not self.quiet
+
+
+def fail_threshold(fail_on: str | None, default: Severity) -> Severity:
+    """The severity ``--fail-on`` names (any case), else ``default`` (``checks.fail_on``).
+
+    Raises:
+        InputError: The name is not a severity.
+    """
+    from ssdf_ai.errors import InputError
+    from ssdf_ai.findings import Severity
+
+    if fail_on is None:
+        return default
+    try:
+        return Severity(fail_on.lower())
+    except ValueError:
+        raise InputError(
+            f"unknown severity {fail_on!r}",
+            hint="use --fail-on info, low, medium, high or critical",
+        ) from None
 
 
 def fail(error: Error, verbose: bool) -> NoReturn:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, FORMATS_NO_SARIF, Output, command
+from ssdf_ai.cli._common import FORMATS_ALL, FORMATS_NO_SARIF, Output, command, fail_threshold
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
@@ -524,20 +524,11 @@ def _check(
     from ssdf_ai.data.readers import open_dataset
     from ssdf_ai.data.report import DataCheckReport, DatasetInfo
     from ssdf_ai.errors import InputError
-    from ssdf_ai.findings import Severity
     from ssdf_ai.provenance.registry import content_digest, load_registry, lookup, project_path
     from ssdf_ai.store import EvidenceStore
 
     root = _project(project)
-    threshold = load_config(root).config.checks.fail_on
-    if fail_on is not None:
-        try:
-            threshold = Severity(fail_on.lower())
-        except ValueError:
-            raise InputError(
-                f"unknown severity {fail_on!r}",
-                hint="use --fail-on info, low, medium, high or critical",
-            ) from None
+    threshold = fail_threshold(fail_on, load_config(root).config.checks.fail_on)
     unknown = sorted(set(checks) - set(CHECKS))
     if unknown:
         raise InputError(

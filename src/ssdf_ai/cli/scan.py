@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, Output, command
+from ssdf_ai.cli._common import FORMATS_ALL, Output, command, fail_threshold
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -170,23 +170,13 @@ def register(app: typer.Typer) -> None:
 
         from ssdf_ai.cli.evidence import _project, database_url
         from ssdf_ai.config import load_config
-        from ssdf_ai.errors import InputError
-        from ssdf_ai.findings import Severity
         from ssdf_ai.scan import ScanLimits, scan_paths
         from ssdf_ai.scan.report import ScanReport
 
         root = _project(project)
         loaded = load_config(root)
         checks = loaded.config.checks
-        threshold = checks.fail_on
-        if fail_on is not None:
-            try:
-                threshold = Severity(fail_on.lower())
-            except ValueError:
-                raise InputError(
-                    f"unknown severity {fail_on!r}",
-                    hint="use --fail-on info, low, medium, high or critical",
-                ) from None
+        threshold = fail_threshold(fail_on, checks.fail_on)
         limits = ScanLimits()
         if max_depth is not None:
             limits = dataclasses.replace(limits, max_depth=max_depth)

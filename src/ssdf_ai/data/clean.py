@@ -234,7 +234,8 @@ def clean_dataset(
         )
     entries = _Log(log)
     try:
-        rows_out = writer(dataset, output, reasons, bad, set(unreadable), redact_text, entries)
+        job = _Job(dataset, output, reasons, bad, set(unreadable), redact_text, entries)
+        rows_out = writer(job)
         entries.commit()
     except BaseException:
         entries.abort()
@@ -249,6 +250,19 @@ def clean_dataset(
         altered=entries.altered,
         unreadable=len(set(unreadable)),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """One cleaning: the source, the copy, the rows to remove and why, the log."""
+
+    dataset: Any
+    output: Path
+    reasons: dict[int, list[str]]
+    bad: set[int]  # unreadable source records to remove
+    unreadable: set[int]  # every unreadable source record
+    redact_text: bool
+    log: _Log
 
 
 class _Atomic:
@@ -278,15 +292,9 @@ def _with_atomic(path: Path, write: Any) -> int:
     return rows
 
 
-def _csv(
-    dataset: Any,
-    output: Path,
-    reasons: dict[int, list[str]],
-    bad: set[int],
-    unreadable: set[int],
-    redact_text: bool,
-    log: _Log,
-) -> int:
+def _csv(job: _Job) -> int:
+    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
+
     def write(tmp: Path) -> int:
         kept = 0
         records = dataset._records()  # the reader's own records: the same ordinals
@@ -300,7 +308,7 @@ def _csv(
             for ordinal, (line, fields, problem) in enumerate(records):
                 where = f"{dataset.path.name} line {line}"
                 if problem is not None or fields is None or len(fields) != width:
-                    if ordinal in bad:
+                    if ordinal in job.bad:
                         log.remove(None, where, ["unreadable"])
                         continue
                     if fields is None:
@@ -312,7 +320,7 @@ def _csv(
                 if row in reasons:
                     log.remove(row, where, reasons[row])
                     continue
-                if redact_text:
+                if job.redact_text:
                     kinds: list[str] = []
                     new = []
                     for value in fields:
@@ -329,15 +337,8 @@ def _csv(
     return _with_atomic(output, write)
 
 
-def _jsonl(
-    dataset: Any,
-    output: Path,
-    reasons: dict[int, list[str]],
-    bad: set[int],
-    unreadable: set[int],
-    redact_text: bool,
-    log: _Log,
-) -> int:
+def _jsonl(job: _Job) -> int:
+    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
     from ssdf_ai.data._read_text import _bounded_lines, _open
 
     def raw_lines() -> Iterator[tuple[int, bytes | None]]:
@@ -365,8 +366,8 @@ def _jsonl(
         with tmp.open("wb") as handle:
             for ordinal, (line, raw) in enumerate(raw_lines()):
                 where = f"{dataset.path.name} line {line}"
-                if ordinal in unreadable or raw is None:
-                    if ordinal in bad or raw is None:
+                if ordinal in job.unreadable or raw is None:
+                    if ordinal in job.bad or raw is None:
                         log.remove(None, where, ["unreadable"])
                     else:
                         handle.write(raw)
@@ -376,7 +377,7 @@ def _jsonl(
                 if row in reasons:
                     log.remove(row, where, reasons[row])
                     continue
-                if redact_text:
+                if job.redact_text:
                     kinds: list[str] = []
                     obj = _redact_json(json.loads(raw), kinds)
                     if kinds:
@@ -391,15 +392,8 @@ def _jsonl(
     return _with_atomic(output, write)
 
 
-def _parquet(
-    dataset: Any,
-    output: Path,
-    reasons: dict[int, list[str]],
-    bad: set[int],
-    unreadable: set[int],
-    redact_text: bool,
-    log: _Log,
-) -> int:
+def _parquet(job: _Job) -> int:
+    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
     from ssdf_ai.data.readers import _pyarrow
 
     pa, _ipc, pq = _pyarrow()
@@ -427,15 +421,8 @@ def _parquet(
     return _with_atomic(output, write)
 
 
-def _numpy(
-    dataset: Any,
-    output: Path,
-    reasons: dict[int, list[str]],
-    bad: set[int],
-    unreadable: set[int],
-    redact_text: bool,
-    log: _Log,
-) -> int:
+def _numpy(job: _Job) -> int:
+    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
     import numpy as np
 
     def write(tmp: Path) -> int:
@@ -461,15 +448,8 @@ def _numpy(
     return _with_atomic(output, write)
 
 
-def _images(
-    dataset: Any,
-    output: Path,
-    reasons: dict[int, list[str]],
-    bad: set[int],
-    unreadable: set[int],
-    redact_text: bool,
-    log: _Log,
-) -> int:
+def _images(job: _Job) -> int:
+    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
     staging = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name}."))
     kept = 0
     try:
