@@ -287,3 +287,28 @@ def test_assess_evaluates_the_data_controls(project: Path, text_csv: Path) -> No
     final = _controls(project)
     assert final["data-checked"]["outcome"] == "satisfied", final["data-checked"]
     assert final["data-integrity-monitored"]["outcome"] == "satisfied"
+
+
+class _Canary:
+    def __init__(self, target: Path) -> None:
+        self.target = target
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        import os
+
+        return (os.system, (f"touch {self.target}",))
+
+
+def test_object_arrays_are_refused_and_never_unpickled(project: Path) -> None:
+    canary = project / "CANARY"
+    path = project / "poisoned.npz"
+    np.savez(path, X=np.zeros((4, 3)), y=np.asarray([_Canary(canary)] * 4, dtype=object))
+    for command in ("check", "clean"):
+        extra = ["--to", str(project / "out.npz")] if command == "clean" else []
+        result = CliRunner().invoke(
+            app, ["data", command, str(path), "--project", str(project), "--no-record", *extra]
+        )
+        assert result.exit_code == 2, result.stdout + result.stderr
+        assert "pickle" in result.stderr
+    assert not canary.exists()
+    assert not (project / "out.npz").exists()
