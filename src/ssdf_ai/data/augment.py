@@ -24,6 +24,7 @@ Pickled models (``.pkl``, ``.joblib``, ``torch.save`` checkpoints) are never loa
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -95,16 +96,18 @@ class AdversarialSet:
     bounds: tuple[float, float]
 
 
-class _Model:
+class _Model(abc.ABC):
     """A classifier's predictions and the gradient of its loss with respect to the input."""
 
     method = "gradient"
 
+    @abc.abstractmethod
     def predict(self, x: Any) -> Any:
-        raise NotImplementedError
+        """The predicted label of each row."""
 
+    @abc.abstractmethod
     def gradient(self, x: Any, y: Any) -> Any:
-        raise NotImplementedError
+        """d(cross-entropy of the true labels)/d(input), per row."""
 
 
 class _Linear(_Model):
