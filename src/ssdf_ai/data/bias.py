@@ -276,6 +276,30 @@ class BiasAccumulator:
                 counts[label] += 1
         self._rows += n
 
+    def merge(self, other: BiasAccumulator) -> None:
+        """Add the counts of an accumulator that saw another partition of the same rows.
+
+        Counts add, so merging partitions gives the result one accumulator would give over
+        all of them (the ``max_groups`` cap applies per attribute after the merge).
+
+        Raises:
+            InputError: The attributes differ.
+        """
+        if self._rows and other._rows and set(self._attributes) != set(other._attributes):
+            raise InputError(
+                f"attributes {sorted(other._attributes)} differ from {sorted(self._attributes)}"
+            )
+        self._rows += other._rows
+        self._labels.update(other._labels)
+        self._capped |= other._capped
+        for name, groups in other._attributes.items():
+            table = self._attributes.setdefault(name, {})
+            for group, counts in groups.items():
+                if group not in table and len(table) >= self.max_groups and group != OTHER:
+                    self._capped.add(name)
+                    group = OTHER
+                table.setdefault(group, Counter()).update(counts)
+
     def _favorable(self) -> Any | None:
         if self.favorable is not None:
             return _label_key(self.favorable)

@@ -200,21 +200,50 @@ class OutlierDetector:
             z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
             return z ^ (z >> np.uint64(31))
 
-    def fit_update(self, x: Any) -> None:
+    def fit_update(self, x: Any, start: int | None = None) -> None:
         """Pass 1: add one chunk of rows to the sample.
 
         Args:
             x: Features, shape ``(rows, features)``.
+            start: Row index of the chunk's first row in the whole dataset; by default the
+                rows follow the ones seen so far. Give it when partitions of one dataset are
+                sampled by separate detectors and then merged (:meth:`merge`).
 
         Raises:
             InputError: x is not a 2-D table, or its column count differs from earlier chunks.
         """
         np = self._np
         x = self._table(x)
-        keys = self._row_keys(self._seen, len(x))
+        keys = self._row_keys(self._seen if start is None else start, len(x))
         self._seen += len(x)
         finite = np.isfinite(x).all(axis=1)
-        x, keys = x[finite], keys[finite]
+        self._keep(x[finite], keys[finite])
+
+    def merge(self, other: OutlierDetector) -> None:
+        """Add the sample of a detector that saw another partition of the same dataset.
+
+        The sample keeps the rows with the smallest hash of their row index, so merging the
+        samples of partitions (each given its rows' ``start``) gives the sample one detector
+        would have drawn over the whole dataset. Both must be unfitted, with equal settings.
+
+        Raises:
+            InputError: The settings or the column counts differ, or one is already fitted.
+        """
+        if self._fitted or other._fitted:
+            raise InputError("merge the samples before fit()")
+        if (self.sample_size, self.seed) != (other.sample_size, other.seed):
+            raise InputError("merged detectors need the same sample_size and seed")
+        if other._sample is None:
+            return
+        if self._features is not None and other._features != self._features:
+            raise InputError(f"{other._features} columns, this detector has {self._features}")
+        self._features = other._features
+        self._seen += other._seen
+        self._keep(other._sample, other._keys)
+
+    def _keep(self, x: Any, keys: Any) -> None:
+        """Add rows to the sample and keep the ``sample_size`` with the smallest keys."""
+        np = self._np
         if self._sample is not None:
             x = np.concatenate([self._sample, x])
             keys = np.concatenate([self._keys, keys])

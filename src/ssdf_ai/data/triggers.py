@@ -257,25 +257,79 @@ class TriggerAccumulator:
                 out.update(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return out
 
-    def update(self, texts: Sequence[str], targets: Sequence[Any]) -> None:
+    def update(
+        self, texts: Sequence[str], targets: Sequence[Any], start: int | None = None
+    ) -> None:
         """Add one chunk of rows.
 
         Args:
             texts: The text of each row (for generation data: the prompt or instruction).
             targets: The label, or the response, of each row.
+            start: Row index of the chunk's first row in the whole dataset; by default the
+                rows follow the ones added so far. Give it when partitions are counted by
+                separate accumulators and then merged (:meth:`merge`).
 
         Raises:
             InputError: texts and targets differ in length, or a text is not a string.
         """
         if len(texts) != len(targets):
             raise InputError(f"{len(texts)} texts but {len(targets)} targets")
-        for text, target in zip(texts, targets, strict=True):
+        first = self._rows if start is None else start
+        for i, (text, target) in enumerate(zip(texts, targets, strict=True)):
             if not isinstance(text, str):
-                raise InputError(f"row {self._rows}: text must be a str, got {type(text)}")
-            self._add(text, target)
+                raise InputError(f"row {first + i}: text must be a str, got {type(text)}")
+            self._add(text, target, first + i)
 
-    def _add(self, text: str, target: Any) -> None:
-        row = self._rows
+    def merge(self, other: TriggerAccumulator) -> None:
+        """Add the counts of an accumulator that saw another partition of the same dataset.
+
+        Document frequencies and target counts add; the per-n-gram target counters are
+        Misra-Gries summaries, which merge by adding and then subtracting the excess over their
+        size; row lists are joined (up to ``max_rows``, in row order) and dropped where the
+        merged counts show mixed targets. Without vocabulary pruning on either side the result
+        equals one accumulator's over all the rows; with pruning, n-grams pruned on one side
+        are undercounted as they would be by pruning in one pass.
+        """
+        self._rows += other._rows
+        for key, count in other._targets.items():
+            self._targets[key] = self._targets.get(key, 0) + count
+        for key, preview in other._previews.items():
+            self._previews.setdefault(key, preview)
+        self._prune_cut = max(self._prune_cut, other._prune_cut)
+        self._target_cut = max(self._target_cut, other._target_cut)
+        slack = 1.0 - self.min_purity
+        for gram, theirs in other._grams.items():
+            ours = self._grams.get(gram)
+            if ours is None:
+                ours = self._grams[gram] = _Gram()
+                ours.rows = []
+            ours.df += theirs.df
+            counters = dict(ours.counters)
+            for key, count in theirs.counters.items():
+                counters[key] = counters.get(key, 0) + count
+            if len(counters) > _COUNTERS:
+                excess = sorted(counters.values(), reverse=True)[_COUNTERS]
+                counters = {k: c - excess for k, c in counters.items() if c > excess}
+            ours.counters = counters
+            if ours.rows is None or theirs.rows is None:
+                ours.rows = None
+            else:
+                top = max(counters.values(), default=0)
+                if ours.df - top > slack * ours.df + _SLACK:
+                    ours.rows = None
+                else:
+                    ours.rows = sorted(ours.rows + theirs.rows)[: self.max_rows]
+        if len(self._targets) > self.max_targets:
+            self._target_cut = self._prune(self._targets, self._target_cut, self.max_targets)
+        if len(self._grams) > self.max_vocab:
+            cut = self._prune_cut
+            while len(self._grams) > self.max_vocab // 2:
+                cut += 1
+                for g in [g for g, st in self._grams.items() if st.df <= cut]:
+                    del self._grams[g]
+            self._prune_cut = cut
+
+    def _add(self, text: str, target: Any, row: int) -> None:
         self._rows += 1
         key = target_key(target)
         if (
