@@ -564,7 +564,23 @@ def _check(
     )
     if not out.quiet:
         out.status(f"checking {rel} ({dataset.format.value})")
-    found = check_dataset(dataset, settings, display=rel, previous=previous)
+    # A transient count of the rows read, on a terminal: a large dataset takes a while.
+    status = out.stderr().status("reading rows") if out.progress_enabled() else None
+    if status is not None and sys.stderr.isatty():
+        status.start()
+    else:
+        status = None
+    try:
+        found = check_dataset(
+            dataset,
+            settings,
+            display=rel,
+            previous=previous,
+            on_chunk=None if status is None else lambda n: status.update(f"{n:,} rows read"),
+        )
+    finally:
+        if status is not None:
+            status.stop()
     report = DataCheckReport(
         findings=found.findings,
         fail_on=threshold,
