@@ -125,3 +125,28 @@ def test_outlier_merge_refuses_a_fitted_or_different_detector() -> None:
         OutlierDetector(sample_size=50).merge(fitted)
     with pytest.raises(InputError, match="same sample_size"):
         OutlierDetector(sample_size=50).merge(OutlierDetector(sample_size=60))
+
+
+def test_near_duplicate_partitions_merge_to_the_one_pass_result() -> None:
+    from ssdf_ai.data.dedup import DedupAccumulator, find_near_duplicates
+
+    texts, _, _ = _rows()
+    texts[1500] = texts[10]  # an exact repeat across partitions
+    texts[1600] = texts[10] + " and then some"  # a near repeat across partitions
+    rows = list(enumerate(texts))
+    whole = find_near_duplicates(rows)
+    merged = DedupAccumulator()
+    for start, end in CUTS:  # in row order
+        part = DedupAccumulator()
+        part.update(rows[start:end])
+        merged.merge(part)
+    got = merged.result()
+    assert got.exact_groups == whole.exact_groups
+    assert (10, 1500) in {(g[0], r) for g in got.exact_groups for r in g[1:]}
+    assert got.near_pairs == whole.near_pairs
+    assert [c.row_ids for c in got.clusters] == [c.row_ids for c in whole.clusters]
+    assert any(1600 in c.row_ids and 10 in c.row_ids for c in got.clusters)
+    stats, expected = got.stats, whole.stats
+    for name in ("rows", "distinct_texts", "exact_duplicate_rows", "near_duplicate_pairs",
+                 "clusters", "rows_in_clusters", "mean_pairwise_similarity"):  # fmt: skip
+        assert getattr(stats, name) == getattr(expected, name), name

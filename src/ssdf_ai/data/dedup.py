@@ -585,148 +585,268 @@ def find_near_duplicates(
     Returns:
         A :class:`DedupResult`.
     """
-    np = _numpy()
-    if not 0.0 < threshold <= 1.0:
-        raise InputError(f"threshold must be in (0, 1], not {threshold}")
-    mh = hasher or MinHasher(
-        num_perm, shingle=shingle, ngram=ngram, seed=seed, strip_punctuation=strip_punctuation
-    )
-    if bands is None or rows_per_band is None:
-        auto_b, auto_r = choose_bands(min(threshold, 0.99), mh.num_perm)
-        bands = bands or (mh.num_perm // rows_per_band if rows_per_band else auto_b)
-        rows_per_band = rows_per_band or max(1, auto_r if bands == auto_b else mh.num_perm // bands)
-    if bands < 1 or rows_per_band < 1 or bands * rows_per_band > mh.num_perm:
-        raise InputError(
-            f"bands x rows_per_band ({bands} x {rows_per_band}) must fit in num_perm "
-            f"({mh.num_perm})"
-        )
-
-    all_ids: list[Any] = []
-    empty_rows = 0
-    first_of: dict[bytes, int] = {}  # digest -> row index of its first row
-    copies: dict[int, list[int]] = {}  # first row index -> later row indexes
-    rep_rows: list[int] = []  # row index of each distinct text, in order
-    sig_parts: list[U32] = []
-    key_parts: list[U64] = []
-    if vocabulary_buckets < 1 or vocabulary_buckets & (vocabulary_buckets - 1):
-        raise InputError(f"vocabulary_buckets must be a power of two, not {vocabulary_buckets}")
-    vocab = np.zeros(vocabulary_buckets, dtype=np.int64)
-    bucket_mask = np.uint64(vocabulary_buckets - 1)
-    table = _PUNCT_TABLE if mh.strip_punctuation else _SPACE_TABLE
-    sha256 = hashlib.sha256
-
-    for chunk in _chunks(rows, chunk_size):
-        texts: list[str] = []
-        for row_id, raw in chunk:
-            index = len(all_ids)
-            all_ids.append(row_id)
-            text = raw.lower().translate(table)  # normalize_text, inlined
-            if "  " in text or text[:1] == " " or text[-1:] == " ":
-                text = " ".join(text.split())
-            if not text:
-                empty_rows += 1
-                continue
-            digest = sha256(text.encode("utf-8")).digest()
-            first = first_of.setdefault(digest, index)
-            if first != index:
-                copies.setdefault(first, []).append(index)
-                continue
-            rep_rows.append(index)
-            texts.append(text)
-        if not texts:
-            continue
-        h, o, words = mh._hash_chunk(texts)
-        if words is None:
-            words = mh.word_hashes(texts)
-        vocab += np.bincount((words & bucket_mask).astype(np.int64), minlength=vocabulary_buckets)
-        sig = mh.signatures_of_hashes(h, o)
-        sig_parts.append(sig)
-        key_parts.append(_band_keys(sig, bands, rows_per_band))
-
-    sigs = np.concatenate(sig_parts) if sig_parts else np.empty((0, mh.num_perm), np.uint32)
-    keys = np.concatenate(key_parts) if key_parts else np.empty((0, bands), np.uint64)
-    ci, cj = _candidates(keys, max_bucket)
-    sims = np.empty(len(ci), dtype=np.float64)
-    step = max(1, (1 << 22) // mh.num_perm)
-    for lo in range(0, len(ci), step):
-        a, b = ci[lo : lo + step], cj[lo : lo + step]
-        sims[lo : lo + step] = (sigs[a] == sigs[b]).mean(axis=1)
-    keep = np.flatnonzero(sims >= threshold - 1e-9)
-
-    uf = _UnionFind(len(rep_rows))
-    near_pairs: list[tuple[Any, Any, float]] = []
-    link_sims: dict[int, list[float]] = {}
-    for k in keep.tolist():
-        i, j, s = int(ci[k]), int(cj[k]), float(sims[k])
-        near_pairs.append((all_ids[rep_rows[i]], all_ids[rep_rows[j]], s))
-        uf.union(i, j)
-    for k in keep.tolist():
-        link_sims.setdefault(uf.find(int(ci[k])), []).append(float(sims[k]))
-    members: dict[int, list[int]] = {}
-    for i in range(len(rep_rows)):
-        root = uf.find(i)
-        if root in link_sims:
-            members.setdefault(root, []).append(i)
-    clusters: list[NearDuplicateCluster] = []
-    for root, reps in members.items():
-        row_indexes = sorted(r for i in reps for r in (rep_rows[i], *copies.get(rep_rows[i], ())))
-        linked = link_sims[root]
-        clusters.append(
-            NearDuplicateCluster(tuple(all_ids[r] for r in row_indexes), min(linked), max(linked))
-        )
-    clusters.sort(key=lambda c: -len(c.row_ids))
-    exact_groups = [tuple(all_ids[r] for r in (first, *later)) for first, later in copies.items()]
-
-    # homogeneity: mean similarity of sampled pairs of distinct texts
-    distinct = len(rep_rows)
-    mean_sim: float | None = None
-    sampled = 0
-    if distinct >= 2 and sample_pairs > 0:
-        rng = np.random.default_rng(mh.seed)
-        a = rng.integers(0, distinct, size=sample_pairs)
-        b = rng.integers(0, distinct - 1, size=sample_pairs)
-        b = b + (b >= a)  # never a pair of a row with itself
-        mean_sim = float((sigs[a] == sigs[b]).mean())
-        sampled = sample_pairs
-    entropy = 0.0
-    tokens = int(vocab.sum())
-    seen = vocab[vocab > 0]
-    if tokens:
-        p = seen / tokens
-        entropy = float(-(p * np.log2(p)).sum())
-    sizes = Counter(len(c.row_ids) for c in clusters)
-    non_empty = len(all_ids) - empty_rows
-    stats = DedupStats(
-        rows=len(all_ids),
-        empty_rows=empty_rows,
-        distinct_texts=distinct,
-        distinct_ratio=distinct / non_empty if non_empty else 1.0,
-        exact_duplicate_rows=sum(len(v) for v in copies.values()),
-        near_duplicate_pairs=len(near_pairs),
-        candidate_pairs=len(ci),
-        clusters=len(clusters),
-        rows_in_clusters=sum(len(c.row_ids) for c in clusters),
-        largest_cluster=max((len(c.row_ids) for c in clusters), default=0),
-        cluster_sizes=dict(sorted(sizes.items())),
-        mean_pairwise_similarity=mean_sim,
-        sampled_pairs=sampled,
-        token_entropy_bits=0.0 if math.isnan(entropy) else entropy,
-        distinct_tokens=len(seen),
-        tokens=tokens,
-    )
-    return DedupResult(
-        exact_groups=exact_groups,
-        near_pairs=near_pairs,
-        clusters=clusters,
-        stats=stats,
+    acc = DedupAccumulator(
+        threshold=threshold,
+        num_perm=num_perm,
         bands=bands,
         rows_per_band=rows_per_band,
-        threshold=threshold,
-        params={
-            "num_perm": mh.num_perm,
-            "shingle": mh.shingle,
-            "ngram": mh.ngram,
-            "seed": mh.seed,
-            "strip_punctuation": mh.strip_punctuation,
-        },
+        shingle=shingle,
+        ngram=ngram,
+        seed=seed,
+        strip_punctuation=strip_punctuation,
+        chunk_size=chunk_size,
+        max_bucket=max_bucket,
+        sample_pairs=sample_pairs,
+        vocabulary_buckets=vocabulary_buckets,
+        hasher=hasher,
     )
+    acc.update(rows)
+    return acc.result()
+
+
+class DedupAccumulator:
+    """:func:`find_near_duplicates` in parts: ``update``, ``merge`` partitions, ``result``.
+
+    Each partition of a dataset can be hashed by its own accumulator (another process or
+    machine); :meth:`merge` then joins them, in row order, into the state one accumulator would
+    have after all the rows, and :meth:`result` searches the LSH buckets of every partition
+    together. The arguments are those of :func:`find_near_duplicates`.
+    """
+
+    def __init__(
+        self,
+        *,
+        threshold: float = 0.6,
+        num_perm: int = 128,
+        bands: int | None = None,
+        rows_per_band: int | None = None,
+        shingle: ShingleKind = "word",
+        ngram: int | None = None,
+        seed: int = 1,
+        strip_punctuation: bool = True,
+        chunk_size: int = 1024,
+        max_bucket: int = 64,
+        sample_pairs: int = 2000,
+        vocabulary_buckets: int = 1 << 20,
+        hasher: MinHasher | None = None,
+    ) -> None:
+        np = _numpy()
+        if not 0.0 < threshold <= 1.0:
+            raise InputError(f"threshold must be in (0, 1], not {threshold}")
+        mh = hasher or MinHasher(
+            num_perm, shingle=shingle, ngram=ngram, seed=seed, strip_punctuation=strip_punctuation
+        )
+        if bands is None or rows_per_band is None:
+            auto_b, auto_r = choose_bands(min(threshold, 0.99), mh.num_perm)
+            bands = bands or (mh.num_perm // rows_per_band if rows_per_band else auto_b)
+            rows_per_band = rows_per_band or max(
+                1, auto_r if bands == auto_b else mh.num_perm // bands
+            )
+        if bands < 1 or rows_per_band < 1 or bands * rows_per_band > mh.num_perm:
+            raise InputError(
+                f"bands x rows_per_band ({bands} x {rows_per_band}) must fit in num_perm "
+                f"({mh.num_perm})"
+            )
+
+        all_ids: list[Any] = []
+        empty_rows = 0
+        first_of: dict[bytes, int] = {}  # digest -> row index of its first row
+        copies: dict[int, list[int]] = {}  # first row index -> later row indexes
+        rep_rows: list[int] = []  # row index of each distinct text, in order
+        sig_parts: list[U32] = []
+        key_parts: list[U64] = []
+        if vocabulary_buckets < 1 or vocabulary_buckets & (vocabulary_buckets - 1):
+            raise InputError(f"vocabulary_buckets must be a power of two, not {vocabulary_buckets}")
+        vocab = np.zeros(vocabulary_buckets, dtype=np.int64)
+
+        self.np, self.mh, self.threshold = np, mh, threshold
+        self.bands, self.rows_per_band = bands, rows_per_band
+        self.chunk_size, self.max_bucket, self.sample_pairs = chunk_size, max_bucket, sample_pairs
+        self.vocabulary_buckets = vocabulary_buckets
+        self.all_ids, self.empty_rows = all_ids, empty_rows
+        self.first_of, self.copies, self.rep_rows = first_of, copies, rep_rows
+        self.rep_digests: list[bytes] = []
+        self.sig_parts, self.key_parts, self.vocab = sig_parts, key_parts, vocab
+
+    def update(self, rows: Iterable[tuple[Any, str]]) -> None:
+        """Add rows (``(row_id, text)`` pairs, in order) to the index."""
+        np, mh = self.np, self.mh
+        all_ids, first_of, copies, rep_rows = (
+            self.all_ids,
+            self.first_of,
+            self.copies,
+            self.rep_rows,
+        )
+        bucket_mask = np.uint64(self.vocabulary_buckets - 1)
+        table = _PUNCT_TABLE if mh.strip_punctuation else _SPACE_TABLE
+        sha256 = hashlib.sha256
+        bands, rows_per_band, chunk_size = self.bands, self.rows_per_band, self.chunk_size
+        for chunk in _chunks(rows, chunk_size):
+            texts: list[str] = []
+            for row_id, raw in chunk:
+                index = len(all_ids)
+                all_ids.append(row_id)
+                text = raw.lower().translate(table)  # normalize_text, inlined
+                if "  " in text or text[:1] == " " or text[-1:] == " ":
+                    text = " ".join(text.split())
+                if not text:
+                    self.empty_rows += 1
+                    continue
+                digest = sha256(text.encode("utf-8")).digest()
+                first = first_of.setdefault(digest, index)
+                if first != index:
+                    copies.setdefault(first, []).append(index)
+                    continue
+                rep_rows.append(index)
+                self.rep_digests.append(digest)
+                texts.append(text)
+            if not texts:
+                continue
+            h, o, words = mh._hash_chunk(texts)
+            if words is None:
+                words = mh.word_hashes(texts)
+            buckets = (words & bucket_mask).astype(np.int64)
+            self.vocab += np.bincount(buckets, minlength=self.vocabulary_buckets)
+            sig = mh.signatures_of_hashes(h, o)
+            self.sig_parts.append(sig)
+            self.key_parts.append(_band_keys(sig, bands, rows_per_band))
+
+    def merge(self, other: DedupAccumulator) -> None:
+        """Append the rows of an accumulator that saw the next partition (in row order).
+
+        Texts that repeat one seen in an earlier partition become its copies, as in one pass.
+        The word counts behind the token entropy include such repeats once per partition (an
+        estimate, like the rest of those statistics).
+
+        Raises:
+            InputError: The hashing settings differ.
+        """
+        np = self.np
+        mine = (self.mh.num_perm, self.mh.shingle, self.mh.ngram, self.mh.seed, self.bands)
+        theirs = (other.mh.num_perm, other.mh.shingle, other.mh.ngram, other.mh.seed, other.bands)
+        if mine != theirs or self.vocabulary_buckets != other.vocabulary_buckets:
+            raise InputError("merged accumulators need the same hashing settings")
+        offset = len(self.all_ids)
+        self.all_ids.extend(other.all_ids)
+        self.empty_rows += other.empty_rows
+        keep: list[bool] = []
+        for rep, digest in zip(other.rep_rows, other.rep_digests, strict=True):
+            later = [offset + r for r in other.copies.get(rep, ())]
+            first = self.first_of.get(digest)
+            if first is None:
+                self.first_of[digest] = offset + rep
+                self.rep_rows.append(offset + rep)
+                self.rep_digests.append(digest)
+                if later:
+                    self.copies[offset + rep] = later
+                keep.append(True)
+            else:
+                self.copies.setdefault(first, []).extend([offset + rep, *later])
+                keep.append(False)
+        if other.sig_parts:
+            mask = np.asarray(keep, dtype=bool)
+            self.sig_parts.append(np.concatenate(other.sig_parts)[mask])
+            self.key_parts.append(np.concatenate(other.key_parts)[mask])
+        self.vocab += other.vocab
+
+    def result(self) -> DedupResult:
+        """Search the buckets, verify the pairs, cluster, and measure diversity."""
+        np, mh = self.np, self.mh
+        all_ids, copies, rep_rows = self.all_ids, self.copies, self.rep_rows
+        sig_parts, key_parts, vocab = self.sig_parts, self.key_parts, self.vocab
+        empty_rows, threshold = self.empty_rows, self.threshold
+        bands, rows_per_band = self.bands, self.rows_per_band
+        max_bucket, sample_pairs = self.max_bucket, self.sample_pairs
+        sigs = np.concatenate(sig_parts) if sig_parts else np.empty((0, mh.num_perm), np.uint32)
+        keys = np.concatenate(key_parts) if key_parts else np.empty((0, bands), np.uint64)
+        ci, cj = _candidates(keys, max_bucket)
+        sims = np.empty(len(ci), dtype=np.float64)
+        step = max(1, (1 << 22) // mh.num_perm)
+        for lo in range(0, len(ci), step):
+            a, b = ci[lo : lo + step], cj[lo : lo + step]
+            sims[lo : lo + step] = (sigs[a] == sigs[b]).mean(axis=1)
+        keep = np.flatnonzero(sims >= threshold - 1e-9)
+
+        uf = _UnionFind(len(rep_rows))
+        near_pairs: list[tuple[Any, Any, float]] = []
+        link_sims: dict[int, list[float]] = {}
+        for k in keep.tolist():
+            i, j, s = int(ci[k]), int(cj[k]), float(sims[k])
+            near_pairs.append((all_ids[rep_rows[i]], all_ids[rep_rows[j]], s))
+            uf.union(i, j)
+        for k in keep.tolist():
+            link_sims.setdefault(uf.find(int(ci[k])), []).append(float(sims[k]))
+        members: dict[int, list[int]] = {}
+        for i in range(len(rep_rows)):
+            root = uf.find(i)
+            if root in link_sims:
+                members.setdefault(root, []).append(i)
+        clusters: list[NearDuplicateCluster] = []
+        for root, reps in members.items():
+            row_indexes = sorted(
+                r for i in reps for r in (rep_rows[i], *copies.get(rep_rows[i], ()))
+            )
+            linked = link_sims[root]
+            clusters.append(
+                NearDuplicateCluster(
+                    tuple(all_ids[r] for r in row_indexes), min(linked), max(linked)
+                )
+            )
+        clusters.sort(key=lambda c: -len(c.row_ids))
+        exact_groups = [
+            tuple(all_ids[r] for r in (first, *later)) for first, later in copies.items()
+        ]
+
+        # homogeneity: mean similarity of sampled pairs of distinct texts
+        distinct = len(rep_rows)
+        mean_sim: float | None = None
+        sampled = 0
+        if distinct >= 2 and sample_pairs > 0:
+            rng = np.random.default_rng(mh.seed)
+            a = rng.integers(0, distinct, size=sample_pairs)
+            b = rng.integers(0, distinct - 1, size=sample_pairs)
+            b = b + (b >= a)  # never a pair of a row with itself
+            mean_sim = float((sigs[a] == sigs[b]).mean())
+            sampled = sample_pairs
+        entropy = 0.0
+        tokens = int(vocab.sum())
+        seen = vocab[vocab > 0]
+        if tokens:
+            p = seen / tokens
+            entropy = float(-(p * np.log2(p)).sum())
+        sizes = Counter(len(c.row_ids) for c in clusters)
+        non_empty = len(all_ids) - empty_rows
+        stats = DedupStats(
+            rows=len(all_ids),
+            empty_rows=empty_rows,
+            distinct_texts=distinct,
+            distinct_ratio=distinct / non_empty if non_empty else 1.0,
+            exact_duplicate_rows=sum(len(v) for v in copies.values()),
+            near_duplicate_pairs=len(near_pairs),
+            candidate_pairs=len(ci),
+            clusters=len(clusters),
+            rows_in_clusters=sum(len(c.row_ids) for c in clusters),
+            largest_cluster=max((len(c.row_ids) for c in clusters), default=0),
+            cluster_sizes=dict(sorted(sizes.items())),
+            mean_pairwise_similarity=mean_sim,
+            sampled_pairs=sampled,
+            token_entropy_bits=0.0 if math.isnan(entropy) else entropy,
+            distinct_tokens=len(seen),
+            tokens=tokens,
+        )
+        return DedupResult(
+            exact_groups=exact_groups,
+            near_pairs=near_pairs,
+            clusters=clusters,
+            stats=stats,
+            bands=bands,
+            rows_per_band=rows_per_band,
+            threshold=threshold,
+            params={
+                "num_perm": mh.num_perm,
+                "shingle": mh.shingle,
+                "ngram": mh.ngram,
+                "seed": mh.seed,
+                "strip_punctuation": mh.strip_punctuation,
+            },
+        )
