@@ -347,8 +347,7 @@ class JsonlDataset(Dataset):
     def __init__(self, path: Path, limits: ReadLimits) -> None:
         super().__init__(path, limits)
         self._types: dict[str, str] | None = None
-        with _open(path):
-            pass  # fail early when unreadable
+        _open(path).close()  # fail early when unreadable
 
     def _rows(self) -> Iterator[tuple[int, _Row | None, str | None]]:
         """Yield ``(line, row, problem)`` for every non-blank line."""
