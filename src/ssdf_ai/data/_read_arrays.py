@@ -227,10 +227,6 @@ class NumpyDataset(Dataset):
         """Return the row count from the array headers."""
         return self._rows
 
-    def files(self) -> list[Path]:
-        """Return the array file."""
-        return [self.path]
-
     def chunks(
         self, *, columns: Sequence[str] | None = None, chunk_rows: int = 10_000
     ) -> Iterator[Chunk]:

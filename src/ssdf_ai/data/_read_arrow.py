@@ -95,10 +95,6 @@ class ParquetDataset(Dataset):
         """Return the row count from the file's metadata."""
         return self._rows
 
-    def files(self) -> list[Path]:
-        """Return the Parquet file."""
-        return [self.path]
-
     def chunks(
         self, *, columns: Sequence[str] | None = None, chunk_rows: int = 10_000
     ) -> Iterator[Chunk]:

@@ -235,10 +235,6 @@ class CsvDataset(Dataset):
         """Return None: counting CSV rows needs a full read."""
         return None
 
-    def files(self) -> list[Path]:
-        """Return the CSV file."""
-        return [self.path]
-
     def chunks(
         self, *, columns: Sequence[str] | None = None, chunk_rows: int = 10_000
     ) -> Iterator[Chunk]:
@@ -421,10 +417,6 @@ class JsonlDataset(Dataset):
     def num_rows(self) -> int | None:
         """Return None: counting JSON Lines rows needs a full read."""
         return None
-
-    def files(self) -> list[Path]:
-        """Return the JSON Lines file."""
-        return [self.path]
 
     def chunks(
         self, *, columns: Sequence[str] | None = None, chunk_rows: int = 10_000

@@ -200,9 +200,12 @@ class Dataset(abc.ABC):
             InputError: A column is unknown, or the data cannot be read at all.
         """
 
-    @abc.abstractmethod
     def files(self) -> list[Path]:
-        """Return the files the dataset consists of (for integrity checks), sorted."""
+        """Return the files the dataset consists of (for integrity checks), sorted.
+
+        A single-file dataset is its own path; folder formats override this.
+        """
+        return [self.path]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
