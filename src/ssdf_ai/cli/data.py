@@ -898,10 +898,10 @@ def augment_(
         seed=seed,
     )
     settings.check()
-    report, parameters = _augment(root, path, model, output, label, settings, max_rows)
+    report, parameters, digests = _augment(root, path, model, output, label, settings, max_rows)
     if record:
         report.run_id = _record_augment(
-            root, database_url(root), path, model, output, parameters, report
+            root, database_url(root), output, parameters, digests, report
         )
     return report
 
@@ -914,7 +914,9 @@ def _augment(
     label: str,
     settings: AttackSettings,
     max_rows: int,
-) -> tuple[DataAugmentReport, Path]:
+) -> tuple[DataAugmentReport, Path, dict[str, str]]:
+    """Make the samples and write them; return the report, the parameters file and the
+    digests of the dataset and the model (hashed once, for the record and the evidence)."""
     import dataclasses
     import json
 
@@ -949,14 +951,15 @@ def _augment(
         tmp.replace(output)
     finally:
         tmp.unlink(missing_ok=True)
+    digests = {"dataset": content_digest(path)[0], "model": content_digest(model)[0]}
     attack = dataclasses.asdict(settings)
     attack["step_size"] = settings.step_size or 2.5 * settings.eps / settings.steps
     record = {
         "adversarial": True,
         "attack": attack,
         "method": found.method,
-        "model": {"path": project_path(root, model), "sha256": content_digest(model)[0]},
-        "dataset": {"path": project_path(root, path), "digest": content_digest(path)[0]},
+        "model": {"path": project_path(root, model), "sha256": digests["model"]},
+        "dataset": {"path": project_path(root, path), "digest": digests["dataset"]},
         "features": names,
         "label": label,
         "rows": len(found.source_rows),
@@ -976,16 +979,15 @@ def _augment(
         clean_accuracy=found.clean_accuracy,
         adversarial_accuracy=found.adversarial_accuracy,
     )
-    return report, parameters
+    return report, parameters, digests
 
 
 def _record_augment(
     root: Path,
     url: str | None,
-    source: Path,
-    model: Path,
     output: Path,
     parameters: Path,
+    digests: dict[str, str],
     report: DataAugmentReport,
 ) -> int:
     from ssdf_ai.evidence import Subject, SubjectKind
@@ -997,11 +999,9 @@ def _record_augment(
         store.run(AUGMENT_COMMAND, ["ssdf", *sys.argv[1:]]) as run,
     ):
         run.add_subject(
-            Subject(kind=SubjectKind.DATASET, name=report.source, digest=content_digest(source)[0])
+            Subject(kind=SubjectKind.DATASET, name=report.source, digest=digests["dataset"])
         )
-        run.add_subject(
-            Subject(kind=SubjectKind.MODEL, name=report.model, digest=content_digest(model)[0])
-        )
+        run.add_subject(Subject(kind=SubjectKind.MODEL, name=report.model, digest=digests["model"]))
         output_id = run.add_subject(
             Subject(kind=SubjectKind.DATASET, name=report.output, digest=content_digest(output)[0])
         )
