@@ -23,7 +23,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -292,104 +292,119 @@ def _with_atomic(path: Path, write: Any) -> int:
     return rows
 
 
+def _copy_records(
+    job: _Job,
+    records: Iterable[tuple[str, Any, bool]],
+    write: Callable[[Any], None],
+    redact_record: Callable[[Any], tuple[Any, list[str]]],
+) -> int:
+    """Copy source records in order: ``(where, record or None, readable)`` for each.
+
+    Readable records are numbered as the check numbered its rows, removed when the plan says
+    so, redacted when asked; unreadable ones are copied as they are, unless their removal was
+    asked for or there is nothing to copy (both are logged). Returns the records written.
+    """
+    kept = 0
+    row = -1
+    for ordinal, (where, record, readable) in enumerate(records):
+        if not readable:
+            if record is None or ordinal in job.bad:
+                job.log.remove(None, where, ["unreadable"])
+            else:
+                write(record)
+                kept += 1
+            continue
+        row += 1
+        if row in job.reasons:
+            job.log.remove(row, where, job.reasons[row])
+            continue
+        if job.redact_text:
+            redacted, kinds = redact_record(record)
+            if kinds:
+                job.log.alter(row, where, kinds)
+                record = redacted
+        write(record)
+        kept += 1
+    return kept
+
+
+def _redact_fields(fields: list[str]) -> tuple[list[str], list[str]]:
+    kinds: list[str] = []
+    new = []
+    for value in fields:
+        text, found = redact(value)
+        kinds.extend(found)
+        new.append(text)
+    return new, kinds
+
+
+def _redact_line(raw: bytes) -> tuple[bytes, list[str]]:
+    kinds: list[str] = []
+    obj = _redact_json(json.loads(raw), kinds)
+    return (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8"), kinds
+
+
 def _csv(job: _Job) -> int:
-    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
+    dataset = job.dataset
 
     def write(tmp: Path) -> int:
-        kept = 0
         records = dataset._records()  # the reader's own records: the same ordinals
         header = next(records, None)
+        width = len(dataset.names)
         with tmp.open("w", newline="", encoding="utf-8") as handle:
             out = csv.writer(handle, dialect=dataset.dialect)
             if header is not None and header[1] is not None:
                 out.writerow(header[1])
-            width = len(dataset.names)
-            row = -1
-            for ordinal, (line, fields, problem) in enumerate(records):
-                where = f"{dataset.path.name} line {line}"
-                if problem is not None or fields is None or len(fields) != width:
-                    if ordinal in job.bad:
-                        log.remove(None, where, ["unreadable"])
-                        continue
-                    if fields is None:
-                        continue  # unreadable and not removable: nothing to copy
-                    out.writerow(fields)
-                    kept += 1
-                    continue
-                row += 1
-                if row in reasons:
-                    log.remove(row, where, reasons[row])
-                    continue
-                if job.redact_text:
-                    kinds: list[str] = []
-                    new = []
-                    for value in fields:
-                        text, found = redact(value)
-                        kinds.extend(found)
-                        new.append(text)
-                    if kinds:
-                        log.alter(row, where, kinds)
-                        fields = new
-                out.writerow(fields)
-                kept += 1
-        return kept
+            return _copy_records(
+                job,
+                (
+                    (
+                        f"{dataset.path.name} line {line}",
+                        fields,
+                        problem is None and fields is not None and len(fields) == width,
+                    )
+                    for line, fields, problem in records
+                ),
+                out.writerow,
+                _redact_fields,
+            )
 
-    return _with_atomic(output, write)
+    return _with_atomic(job.output, write)
 
 
 def _jsonl(job: _Job) -> int:
-    dataset, output, reasons, log = job.dataset, job.output, job.reasons, job.log
+    dataset = job.dataset
     from ssdf_ai.data._read_text import _bounded_lines, _open
 
-    def raw_lines() -> Iterator[tuple[int, bytes | None]]:
+    def raw_lines() -> Iterator[tuple[str, bytes | None, bool]]:
         """The non-blank lines, as the reader counts them (an unreadable one as None)."""
+        ordinal = -1
         with _open(dataset.path) as fh:
             for lineno, raw in enumerate(
                 _bounded_lines(fh, dataset.limits.max_line_bytes), start=1
             ):
-                if raw is None:
-                    yield lineno, None
-                    continue
-                try:
-                    text = raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    yield lineno, raw
-                    continue
-                if lineno == 1:
-                    text = text.removeprefix("\ufeff")
-                if text.strip():
-                    yield lineno, raw
+                where = f"{dataset.path.name} line {lineno}"
+                if raw is not None:
+                    try:
+                        text = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        text = "undecodable"  # counted: the reader reports it as a problem
+                    if lineno == 1:
+                        text = text.removeprefix("\ufeff")
+                    if not text.strip():
+                        continue
+                ordinal += 1
+                yield where, raw, raw is not None and ordinal not in job.unreadable
 
     def write(tmp: Path) -> int:
-        kept = 0
-        row = -1
         with tmp.open("wb") as handle:
-            for ordinal, (line, raw) in enumerate(raw_lines()):
-                where = f"{dataset.path.name} line {line}"
-                if ordinal in job.unreadable or raw is None:
-                    if ordinal in job.bad or raw is None:
-                        log.remove(None, where, ["unreadable"])
-                    else:
-                        handle.write(raw)
-                        kept += 1
-                    continue
-                row += 1
-                if row in reasons:
-                    log.remove(row, where, reasons[row])
-                    continue
-                if job.redact_text:
-                    kinds: list[str] = []
-                    obj = _redact_json(json.loads(raw), kinds)
-                    if kinds:
-                        log.alter(row, where, kinds)
-                        raw = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
-                if not raw.endswith(b"\n"):
-                    raw += b"\n"
-                handle.write(raw)
-                kept += 1
-        return kept
 
-    return _with_atomic(output, write)
+            def put(raw: bytes) -> None:
+                handle.write(raw if raw.endswith(b"\n") else raw + b"\n")
+
+            return _copy_records(job, raw_lines(), put, _redact_line)
+
+    return _with_atomic(job.output, write)
 
 
 def _parquet(job: _Job) -> int:
