@@ -39,6 +39,11 @@ HISTORY_COMMANDS = (
     "release",
     "data check",
     "data augment",
+    "code",
+    "secrets",
+    "deps",
+    "env",
+    "advisories update",
 )
 MAX_HISTORY_RUNS = 2000
 MODEL_CARD_NAMES = ("README.md", "MODEL_CARD.md", "model_card.md", "MODELCARD.md")

@@ -13,10 +13,13 @@ import typer
 from ssdf_ai._version import __version__
 from ssdf_ai.cli import assess as _assess
 from ssdf_ai.cli import bom as _bom
+from ssdf_ai.cli import code as _code
 from ssdf_ai.cli import config as _config
 from ssdf_ai.cli import convert as _convert
 from ssdf_ai.cli import data as _data
 from ssdf_ai.cli import decide as _decide
+from ssdf_ai.cli import deps as _deps
+from ssdf_ai.cli import env as _env
 from ssdf_ai.cli import evidence as _evidence
 from ssdf_ai.cli import integrity as _integrity
 from ssdf_ai.cli import keys as _keys
@@ -24,6 +27,7 @@ from ssdf_ai.cli import profile as _profile
 from ssdf_ai.cli import record as _record
 from ssdf_ai.cli import release as _release
 from ssdf_ai.cli import scan as _scan
+from ssdf_ai.cli import secrets as _secrets
 from ssdf_ai.cli import watch as _watch
 
 app = typer.Typer(
@@ -67,6 +71,10 @@ _integrity.register(app)
 _bom.register(app)
 _release.register(app)
 _record.register(app)
+_code.register(app)
+_secrets.register(app)
+_deps.register(app)
+_env.register(app)
 app.add_typer(_profile.app, name="profile")
 app.add_typer(_evidence.app, name="evidence")
 app.add_typer(_keys.app, name="keys")

@@ -1,0 +1,9 @@
+"""``ssdf env``: placeholder, filled in by the issue-8 work."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``env`` command(s) to ``app``."""
