@@ -293,6 +293,20 @@ def _floats(np: Any, values: list[Any]) -> Any:
         )
 
 
+def _value_keys(np: Any, values: list[Any]) -> Any:
+    """A 64-bit key per value (BLAKE2b of its ``repr``), the same in every process (Python's
+    ``hash`` of a string is salted per process, so keys made by two workers would not match).
+    Each distinct value is hashed once: categorical columns repeat a few values."""
+    texts = list(map(repr, values))
+    seen = {
+        text: int.from_bytes(
+            hashlib.blake2b(text.encode("utf-8", "replace"), digest_size=8).digest(), "little"
+        )
+        for text in set(texts)
+    }
+    return np.fromiter(map(seen.__getitem__, texts), np.uint64, len(texts))
+
+
 _MIX = 0x100000001B3
 _GOLDEN = 0x9E3779B97F4A7C15
 
@@ -310,61 +324,102 @@ def _fmix(np: Any, x: Any) -> Any:
     return x ^ (x >> np.uint64(33))
 
 
+# Rows per block of the prefix digest. Partitions that are to be merged start on a multiple of
+# this (see :meth:`_Profile.merge`).
+BLOCK_ROWS = 1 << 16
+PREFIX_SCHEME = "blocks-v2"
+
+
 class _Profile:
     """Streaming profile: schema, counts, numeric ranges, text lengths, the prefix digest.
 
-    The prefix digest hashes each column on its own (values in row order, ``repr`` joined; the
-    feature matrix as row-major bytes), so the digest of the first N rows does not depend on
-    how the rows were chunked; the profile keeps it at the row count of the previous check, to
-    tell appended rows from changed ones. Exact duplicate rows (data without text) are found by
-    a 64-bit key per row, computed with NumPy per chunk and compared once at the end.
+    The prefix digest is a list of block digests: the rows are cut into blocks of
+    :data:`BLOCK_ROWS`, and each block hashes each column on its own (values in row order,
+    ``repr`` joined; the feature matrix as row-major bytes), so the digest of the first N rows
+    depends neither on how the rows were chunked nor on how they were partitioned: a profile
+    made over rows [a, b) with ``a`` a multiple of the block size merges onto the profile of
+    rows [0, a) (:meth:`merge`) into exactly the one-pass profile. The profile keeps the digest
+    at the row count of the previous check, to tell appended rows from changed ones. Exact
+    duplicate rows (data without text) are found by a 64-bit key per row that does not depend
+    on the process (no salted ``hash``), compared once at the end.
     """
 
-    def __init__(self, schema: dict[str, str], previous_rows: int | None, np: Any) -> None:
+    def __init__(
+        self, schema: dict[str, str], previous_rows: int | None, np: Any, start: int = 0
+    ) -> None:
+        if start % BLOCK_ROWS:
+            raise ValueError(f"a partition starts on a multiple of {BLOCK_ROWS} rows, not {start}")
         self.schema = schema
         self.np = np
+        self.start = start
         self.rows = 0
         self.nulls: Counter[str] = Counter()
         self.numeric: dict[str, list[float]] = {}  # name -> [min, max, sum, count]
         self.lengths: dict[str, list[int]] = {}  # name -> [total length, count]
-        self.hashers: dict[str, Any] = {}
+        self.blocks: list[bytes] = []  # digests of the full blocks, in order
+        self.hashers: dict[str, Any] = {}  # the open block's column hashers
         self.previous_rows = previous_rows
-        self.prefix_at_previous: str | None = None
+        # The open block's digest at the previous row count, when the cut falls inside this
+        # profile's rows: (number of full blocks before it, partial digest or None).
+        self.cut: tuple[int, bytes | None] | None = None
         self.keys: list[Any] = []
-        self.duplicate_rows: list[tuple[int, int]] = []
 
-    def _hash(self, chunk: Chunk, stop: int) -> None:
+    def _hash(self, chunk: Chunk, lo: int, hi: int) -> None:
         for name, values in chunk.columns.items():
             hasher = self.hashers.setdefault(name, hashlib.sha256())
             if self.np is not None and _is_number(self.schema.get(name, "")):
-                hasher.update(_floats(self.np, values[:stop]).tobytes())
+                hasher.update(_floats(self.np, values[lo:hi]).tobytes())
                 continue
-            hasher.update("\x1f".join(map(repr, values[:stop])).encode("utf-8", "replace"))
-            hasher.update(b"\x1e")
+            # Every value ends with a separator, so the bytes do not depend on where the
+            # chunks were cut.
+            segment = values[lo:hi]
+            if segment:
+                text = "\x1f".join(map(repr, segment)) + "\x1f"
+                hasher.update(text.encode("utf-8", "replace"))
         if chunk.features is not None:
             hasher = self.hashers.setdefault("\x00features", hashlib.sha256())
-            hasher.update(chunk.features[:stop].tobytes())
+            hasher.update(chunk.features[lo:hi].tobytes())
 
-    def _digest(self) -> str:
+    def _open_digest(self) -> bytes | None:
+        if not self.hashers:
+            return None
         total = hashlib.sha256()
         for name in sorted(self.hashers):
             total.update(name.encode("utf-8") + b"\x00" + self.hashers[name].digest())
+        return total.digest()
+
+    @staticmethod
+    def _digest(blocks: list[bytes], partial: bytes | None) -> str:
+        total = hashlib.sha256(PREFIX_SCHEME.encode("ascii"))
+        for block in blocks:
+            total.update(block)
+        if partial is not None:
+            total.update(b"\x00partial" + partial)
         return total.hexdigest()
+
+    def _absorb(self, chunk: Chunk, lo: int, hi: int) -> None:
+        """Hash rows [lo, hi) of ``chunk``, closing blocks at their boundaries and noting the
+        digest at the previous row count."""
+        at = lo
+        while at < hi:
+            row = self.start + self.rows + (at - lo)  # the absolute row of chunk row ``at``
+            if row == self.previous_rows:
+                self.cut = (len(self.blocks), self._open_digest())
+            boundary = (row // BLOCK_ROWS + 1) * BLOCK_ROWS
+            stop = min(hi, at + (boundary - row))
+            if self.previous_rows is not None and row < self.previous_rows < row + (stop - at):
+                stop = at + (self.previous_rows - row)
+            self._hash(chunk, at, stop)
+            at = stop
+            if (self.start + self.rows + (at - lo)) % BLOCK_ROWS == 0:
+                closed = self._open_digest()
+                if closed is not None:
+                    self.blocks.append(closed)
+                self.hashers = {}
 
     def update(self, chunk: Chunk, keep_keys: bool) -> None:
         n = len(chunk)
-        cut = None if self.previous_rows is None else self.previous_rows - chunk.start
-        if cut is not None and 0 < cut <= n:
-            self._hash(chunk, cut)
-            self.prefix_at_previous = self._digest()
-            rest = Chunk(
-                start=chunk.start + cut,
-                columns={k: v[cut:] for k, v in chunk.columns.items()},
-                features=None if chunk.features is None else chunk.features[cut:],
-            )
-            self._hash(rest, n - cut)
-        else:
-            self._hash(chunk, n)
+        self._absorb(chunk, 0, n)
         np = self.np
         for name, values in chunk.columns.items():
             kind = self.schema.get(name, "")
@@ -387,6 +442,45 @@ class _Profile:
             self.keys.append(self._row_keys(chunk))
         self.rows += n
 
+    def merge(self, other: _Profile) -> None:
+        """Add the profile of the rows that follow this one's (another partition).
+
+        Raises:
+            ValueError: ``other`` does not start where this profile ends, or this profile ends
+                inside a block (only the last partition may).
+        """
+        if other.start != self.start + self.rows:
+            raise ValueError(
+                f"partition at row {other.start} does not follow rows up to "
+                f"{self.start + self.rows}"
+            )
+        if self.hashers and other.rows:
+            raise ValueError(f"only the last partition may end inside a {BLOCK_ROWS}-row block")
+        if other.cut is not None:
+            self.cut = (len(self.blocks) + other.cut[0], other.cut[1])
+        self.blocks.extend(other.blocks)
+        self.hashers = other.hashers
+        self.nulls.update(other.nulls)
+        for name, (low, high, total, count) in other.numeric.items():
+            stats = self.numeric.setdefault(name, [math.inf, -math.inf, 0.0, 0])
+            stats[0], stats[1] = min(stats[0], low), max(stats[1], high)
+            stats[2] += total
+            stats[3] += count
+        for name, (length, count) in other.lengths.items():
+            mine = self.lengths.setdefault(name, [0, 0])
+            mine[0] += length
+            mine[1] += count
+        self.keys.extend(other.keys)
+        self.rows += other.rows
+
+    @property
+    def prefix_at_previous(self) -> str | None:
+        """The digest of the rows before the previous check's row count, when there are more
+        rows now (appended rows leave it unchanged)."""
+        if self.cut is None:
+            return None
+        return self._digest(self.blocks[: self.cut[0]], self.cut[1])
+
     def _row_keys(self, chunk: Chunk) -> Any:
         np = self.np
         keys = np.zeros(len(chunk), dtype=np.uint64)
@@ -398,7 +492,7 @@ class _Profile:
                 if _is_number(self.schema.get(name, "")):
                     column = _floats(np, values).view(np.uint64)
                 else:
-                    column = np.fromiter(map(hash, map(repr, values)), np.int64, len(values))
+                    column = _value_keys(np, values)
                 keys = _fmix(np, (keys * np.uint64(_MIX)) ^ _fmix(np, column.view(np.uint64)))
             if chunk.features is not None:
                 words = np.ascontiguousarray(chunk.features).view(np.uint32).astype(np.uint64)
@@ -436,7 +530,8 @@ class _Profile:
             "numeric": numeric,
             "mean_text_length": lengths,
             "labels": {str(k): v for k, v in sorted(labels.items(), key=lambda kv: str(kv[0]))},
-            "prefix_sha256": self._digest(),
+            "prefix_scheme": PREFIX_SCHEME,
+            "prefix_sha256": self._digest(self.blocks, self._open_digest()),
             "prefix_at_previous": self.prefix_at_previous,
         }
 
@@ -992,7 +1087,10 @@ def _integrity(
             notes.append("schema changed")
         old_rows = old.get("rows")
         prefix = profile.get("prefix_at_previous")
-        if isinstance(old_rows, int) and profile["rows"] > old_rows and prefix:
+        if old.get("prefix_scheme") != profile["prefix_scheme"]:
+            # Recorded by an older version with another digest: the rows cannot be compared.
+            notes.append("the last check's row digest is of an older kind; compared from now on")
+        elif isinstance(old_rows, int) and profile["rows"] > old_rows and prefix:
             if prefix == old.get("prefix_sha256"):
                 out.add(
                     rules.APPENDED,
