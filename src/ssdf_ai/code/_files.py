@@ -33,6 +33,7 @@ SKIP_DIRS = frozenset(
         ".mypy_cache",
         ".ruff_cache",
         ".pytest_cache",
+        ".hypothesis",
         ".ipynb_checkpoints",
         "site-packages",
     }
