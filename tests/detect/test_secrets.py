@@ -334,3 +334,14 @@ def test_entropy_helpers() -> None:
     assert not looks_random("0" * 32)
     assert not looks_random("my_secret_variable_name")
     assert not looks_random("short1")
+
+
+def test_a_pem_header_alone_is_not_a_key_but_a_cut_short_key_is() -> None:
+    """A constant naming the format has no body; a key cut off before its END line does."""
+    assert scan_text('HEADER = b"-----BEGIN PRIVATE KEY-----"') == []
+    assert scan_text("-----BEGIN OPENSSH PRIVATE KEY-----\n-----BEGIN PUBLIC KEY-----") == []
+    body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw7o"
+    (cut,) = scan_text("-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n" + body)
+    assert (cut.kind, cut.confidence) == ("private-key", "medium")
+    (whole,) = scan_text(f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----")
+    assert whole.confidence == "high"

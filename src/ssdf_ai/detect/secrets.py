@@ -135,12 +135,20 @@ _PEM = re.compile(
 )
 
 
+# The start of a key's body: optional RFC 1421 headers, then a line of base64.
+_PEM_BODY = re.compile(r"\s*(?:[A-Za-z-]+: [^\n]*\n\s*)*[A-Za-z0-9+/=]{40,}")
+
+
 def _pem(text: str, low: str) -> Iterator[Candidate]:
     for m in _PEM.finditer(text):
         end_marker = f"-----END {m.group(1)}-----"
         end = text.find(end_marker, m.end(), m.end() + 20_000)
-        stop = end + len(end_marker) if end >= 0 else m.end()
-        yield _cand("private-key", m.start(), stop, text, "high")
+        if end >= 0:
+            yield _cand("private-key", m.start(), end + len(end_marker), text, "high")
+        elif _PEM_BODY.match(text, m.end(), m.end() + 2_000):
+            # A body without its END line: a key cut short (a log line, a truncated cell).
+            yield _cand("private-key", m.start(), m.end(), text, "medium")
+        # A header alone (a constant naming the format) is not a key.
 
 
 PRIVATE_KEY = Rule("private-key", "secret", ("private-key",), ("-----BEGIN ",), False, _pem)
