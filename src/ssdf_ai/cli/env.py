@@ -1,9 +1,113 @@
-"""``ssdf env``: placeholder, filled in by the issue-8 work."""
+"""``ssdf env``: environment and least-privilege checks of a project folder (PO.5.1, PO.5.2,
+PS.1.1, PS.1.3, PO.3.2).
+
+The checks live in :mod:`ssdf_ai.code.env` and :mod:`ssdf_ai.code.workflows`; they are imported
+inside the command, so that ``ssdf --help`` stays fast.
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+
+from ssdf_ai.cli._common import FORMATS_ALL, Output, command, fail_threshold
+from ssdf_ai.cli.evidence import Project
+
+if TYPE_CHECKING:
+    from ssdf_ai.code.env_report import EnvReport
+
+COMMAND = "env"
+REPORT_KIND = "env-report"
+
+
+def _record(root: Path, url: str | None, subject: str, report: EnvReport) -> int:
+    """Record the run, the folder as a repository subject, its findings and the JSON report."""
+    from ssdf_ai.evidence import Subject, SubjectKind
+    from ssdf_ai.store import EvidenceStore
+
+    with (
+        EvidenceStore.open(root, url=url) as store,
+        store.run(COMMAND, ["ssdf", *sys.argv[1:]]) as run,
+    ):
+        subject_id = run.add_subject(Subject(kind=SubjectKind.REPOSITORY, name=subject))
+        for finding in report.findings:
+            run.add_finding(finding, subject_id=subject_id)
+        run.add_artifact(
+            report.model_dump_json(indent=2).encode("utf-8"),
+            kind=REPORT_KIND,
+            media_type="application/json",
+            subject_id=subject_id,
+            name="env-report.json",
+        )
+        run.set_exit_code(report.exit_code())
+        return run.id
 
 
 def register(app: typer.Typer) -> None:
-    """Add the ``env`` command(s) to ``app``."""
+    """Add the top-level ``env`` command to ``app``."""
+
+    @command(app, "env", formats=FORMATS_ALL)
+    def env(
+        path: Annotated[
+            Path,
+            typer.Argument(
+                help="The project folder (or a folder inside it) to check.", show_default=False
+            ),
+        ],
+        fail_on: Annotated[
+            str | None,
+            typer.Option(
+                "--fail-on",
+                help="Exit 1 when a finding is at or above this severity (info, low, medium, "
+                "high, critical). Default: checks.fail_on in ssdf.toml, else low.",
+                show_default=False,
+            ),
+        ] = None,
+        project: Project = Path("."),
+        record: Annotated[
+            bool,
+            typer.Option("--record/--no-record", help="Record the check in the evidence store."),
+        ] = True,
+        *,
+        out: Output,
+    ) -> EnvReport:
+        """Check permissions, git, model and data placement and CI workflows (least privilege).
+
+        Reports keys readable by others; weights, data and keys writable by others; secrets
+        and weights committed to git; .env files not ignored; reward models beside other
+        weights or data, weights inside data; and GitHub Actions workflows with unpinned
+        actions, broad token permissions, untrusted checkouts, leaked secrets or script
+        injection. Nothing is executed; symbolic links are never followed. Exit 0 clean,
+        1 findings at or above --fail-on, 2 usage errors.
+        """
+        from ssdf_ai.cli.evidence import _project, database_url
+        from ssdf_ai.code.env import check_environment
+        from ssdf_ai.code.env_report import EnvReport
+        from ssdf_ai.config import load_config
+        from ssdf_ai.errors import InputError
+
+        root = _project(project)
+        if not path.exists() and not path.is_symlink():
+            raise InputError(
+                f"{path} does not exist", where=path, hint="give the project folder to check"
+            )
+        if path.is_symlink() or not path.is_dir():
+            raise InputError(
+                f"{path} is not a folder",
+                where=path,
+                hint="give a folder (symbolic links are not followed)",
+            )
+        config = load_config(root).config
+        threshold = fail_threshold(fail_on, config.checks.fail_on)
+        result = check_environment(
+            path, root=root, models=config.paths.models, datasets=config.paths.datasets
+        )
+        report = EnvReport.from_result(result, fail_on=threshold)
+        if record:
+            run_id = _record(root, database_url(root), result.path, report)
+            if not out.quiet:
+                out.status(f"recorded as run:{run_id}")
+        return report
