@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: none
+from safetensors.torch import load_file
+
+state = load_file("model.safetensors")

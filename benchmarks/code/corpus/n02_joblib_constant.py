@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: none
+import joblib
+
+scaler = joblib.load("models/scaler.joblib")

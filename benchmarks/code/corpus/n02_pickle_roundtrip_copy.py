@@ -1,0 +1,6 @@
+# ruff: noqa
+# expect: none
+import pickle
+
+def deep_copy(obj):
+    return pickle.loads(pickle.dumps(obj))

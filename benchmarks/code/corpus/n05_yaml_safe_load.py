@@ -1,0 +1,7 @@
+# ruff: noqa
+# expect: none
+import yaml
+
+def read_config(path):
+    with open(path) as f:
+        return yaml.safe_load(f)

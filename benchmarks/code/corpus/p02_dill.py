@@ -1,0 +1,6 @@
+# ruff: noqa
+# expect: SSDF-CODE-002
+import dill
+
+def restore(blob: bytes):
+    return dill.loads(blob)

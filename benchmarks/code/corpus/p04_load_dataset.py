@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: SSDF-CODE-004
+from datasets import load_dataset
+
+train = load_dataset("imdb", split="train")

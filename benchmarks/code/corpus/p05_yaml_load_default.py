@@ -1,0 +1,7 @@
+# ruff: noqa
+# expect: SSDF-CODE-005
+import yaml
+
+def read_config(path):
+    with open(path) as f:
+        return yaml.load(f)

@@ -1,0 +1,5 @@
+# ruff: noqa
+# expect: SSDF-CODE-009
+import httpx
+
+client = httpx.Client(verify=False, timeout=10)

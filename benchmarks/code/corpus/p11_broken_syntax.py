@@ -1,0 +1,4 @@
+# ruff: noqa
+# expect: SSDF-CODE-011
+def train(:
+    pass
