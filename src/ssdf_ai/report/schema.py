@@ -52,6 +52,11 @@ REPORTS: tuple[str, ...] = (
     "ssdf_ai.data.report:DataCheckReport",
     "ssdf_ai.data.report:DataCleanReport",
     "ssdf_ai.data.report:DataAugmentReport",
+    "ssdf_ai.code.code_report:CodeReport",
+    "ssdf_ai.code.secrets_report:SecretsReport",
+    "ssdf_ai.code.deps_report:DepsReport",
+    "ssdf_ai.code.deps_report:AdvisoriesUpdateReport",
+    "ssdf_ai.code.env_report:EnvReport",
     "ssdf_ai.release.report:ReleaseReport",
     "ssdf_ai.release.report:ReleaseVerifyReport",
 )
