@@ -24,25 +24,17 @@ REPORT_KIND = "code-report"
 
 def _record_code(root: Path, url: str | None, rel: str, report: CodeReport) -> int:
     """Record the run, its subject (the analysed tree), the findings and the JSON report."""
-    from ssdf_ai.evidence import Subject, SubjectKind
-    from ssdf_ai.store import EvidenceStore
+    from ssdf_ai.code._record import record_check
 
-    with (
-        EvidenceStore.open(root, url=url) as store,
-        store.run(CODE_COMMAND, ["ssdf", *sys.argv[1:]]) as run,
-    ):
-        subject_id = run.add_subject(Subject(kind=SubjectKind.REPOSITORY, name=rel))
-        for finding in report.findings:
-            run.add_finding(finding, subject_id=subject_id)
-        run.add_artifact(
-            report.model_dump_json(indent=2).encode("utf-8"),
-            kind=REPORT_KIND,
-            media_type="application/json",
-            subject_id=subject_id,
-            name="code-report.json",
-        )
-        run.set_exit_code(report.exit_code())
-        return run.id
+    return record_check(
+        root,
+        url,
+        command=CODE_COMMAND,
+        argv=["ssdf", *sys.argv[1:]],
+        subject=rel,
+        report=report,
+        kind=REPORT_KIND,
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -194,25 +194,17 @@ def _deps(
 
 
 def _record_deps(root: Path, url: str | None, report: DepsReport) -> int:
-    from ssdf_ai.evidence import Subject, SubjectKind
-    from ssdf_ai.store import EvidenceStore
+    from ssdf_ai.code._record import record_check
 
-    with (
-        EvidenceStore.open(root, url=url) as store,
-        store.run(DEPS_COMMAND, ["ssdf", *sys.argv[1:]]) as run,
-    ):
-        subject_id = run.add_subject(Subject(kind=SubjectKind.REPOSITORY, name=report.path))
-        for finding in report.findings:
-            run.add_finding(finding, subject_id=subject_id)
-        run.add_artifact(
-            report.model_dump_json(indent=2).encode("utf-8"),
-            kind=DEPS_REPORT_KIND,
-            media_type="application/json",
-            subject_id=subject_id,
-            name="deps-report.json",
-        )
-        run.set_exit_code(report.exit_code())
-        return run.id
+    return record_check(
+        root,
+        url,
+        command=DEPS_COMMAND,
+        argv=["ssdf", *sys.argv[1:]],
+        subject=report.path,
+        report=report,
+        kind=DEPS_REPORT_KIND,
+    )
 
 
 def register(app: typer.Typer) -> None:
