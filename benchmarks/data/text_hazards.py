@@ -240,10 +240,17 @@ SECRET_FORMATS: dict[str, Callable[[random.Random], str]] = {
         ]
     ),
     "stripe-live-key": lambda r: f"stripe.api_key = '{r.choice(['sk', 'rk'])}_live_{_rand(r, 24)}'",
+    # Keys as they appear in text data: with escaped line breaks in JSON (a cloud service
+    # account's "private_key"), or a block whose lines were joined.
     "private-key": lambda r: r.choice(
         [
-            f"-----BEGIN {r.choice(['RSA ', 'EC ', 'OPENSSH ', ''])}PRIVATE KEY-----",
-            "-----BEGIN PGP PRIVATE KEY BLOCK-----",
+            '"private_key": "-----BEGIN PRIVATE KEY-----\\n'
+            + "\\n".join(_rand(r, 64, B64) for _ in range(3))
+            + '\\n-----END PRIVATE KEY-----\\n",',
+            (kind := r.choice(["RSA ", "EC ", "OPENSSH "]))
+            and f"-----BEGIN {kind}PRIVATE KEY----- {_rand(r, 64, B64)} {_rand(r, 48, B64)} "
+            f"-----END {kind}PRIVATE KEY-----",
+            f"-----BEGIN PGP PRIVATE KEY BLOCK----- {_rand(r, 64, B64)}",
         ]
     ),
     "jwt": lambda r: (
@@ -356,6 +363,8 @@ DECOYS: tuple[Callable[[random.Random], str], ...] = (
         f"{_rand(r, 12, HEX)} finished"
     ),
     lambda r: f"fixed in commit {_rand(r, 40, HEX)} last week",
+    # a constant naming the format is not a key
+    lambda r: f'PEM_HEADER_{r.randint(1, 9)} = b"-----BEGIN PRIVATE KEY-----"',
     lambda r: f"the file's sha256 is {_rand(r, 64, HEX)} as recorded",
     lambda r: f"blob {_rand(r, 44, B64)} was attached to the report",
     lambda r: f"card {_luhn_complete('4', 16, r, False)} was rejected",

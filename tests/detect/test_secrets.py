@@ -345,3 +345,22 @@ def test_a_pem_header_alone_is_not_a_key_but_a_cut_short_key_is() -> None:
     assert (cut.kind, cut.confidence) == ("private-key", "medium")
     (whole,) = scan_text(f"-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----")
     assert whole.confidence == "high"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '"keyid":"d6fb4efa7e9584ec98974fc1b054a7f52c24fd93d73d3985fa5c2e775e13e034"',
+        "API_KEY_ID=AKd6fb4efa7e9584ec98974f",
+        'token_hash = "d6fb4efa7e9584ec98974fc1b054a7f52c24fd93d"',
+        'public_key: "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE"',
+    ],
+)
+def test_names_of_key_ids_and_digests_are_not_secrets(line: str) -> None:
+    """A DSSE envelope's ``keyid`` is a digest of a public key, not a credential."""
+    assert scan_text(line) == []
+
+
+def test_the_same_values_under_a_secret_name_are() -> None:
+    (hit,) = scan_text('api_key = "d6fb4efa7e9584ec98974fc1b054a7f52c24fd93d"')
+    assert hit.kind == "generic-secret"

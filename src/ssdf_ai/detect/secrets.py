@@ -142,7 +142,9 @@ _PEM_BODY = re.compile(r"\s*(?:[A-Za-z-]+: [^\n]*\n\s*)*[A-Za-z0-9+/=]{40,}")
 def _pem(text: str, low: str) -> Iterator[Candidate]:
     for m in _PEM.finditer(text):
         end_marker = f"-----END {m.group(1)}-----"
-        end = text.find(end_marker, m.end(), m.end() + 20_000)
+        # The END line of this key, not of a later one: a block never holds another BEGIN.
+        limit = text.find("-----BEGIN ", m.end(), m.end() + 20_000)
+        end = text.find(end_marker, m.end(), limit if limit >= 0 else m.end() + 20_000)
         if end >= 0:
             yield _cand("private-key", m.start(), end + len(end_marker), text, "high")
         elif _PEM_BODY.match(text, m.end(), m.end() + 2_000):
@@ -284,8 +286,29 @@ def looks_random(value: str) -> bool:
 _AWS_SECRET = re.compile(r"[A-Za-z0-9/+]{40}")
 
 
+# Names that hold an identifier or a digest of a key, not the key: ``keyid`` (in-toto, DSSE),
+# ``key_id``, ``public_key``, ``key_fingerprint``, ``token_hash``, ``tokenizer``.
+_NAMED_NOT_SECRET = re.compile(
+    r"(?:^|[_.\-])(?:ids?|uuid)$|keyid|key_id|public|pubkey|fingerprint|digest|hash|checksum"
+    r"|sha\d|tokeniz|keyword|monkey|turkey|donkey"
+)
+_NAME_CHAR = re.compile(r"[a-z0-9_.\-]")
+_NAME_END = re.compile(r"[a-z0-9_.\-]*")
+
+
+def _name(low: str, at: int) -> str:
+    """The whole name around the keyword that starts at ``at`` (``api_key``, ``keyid``)."""
+    start = at
+    while start > 0 and at - start < 60 and _NAME_CHAR.match(low, start - 1):
+        start -= 1
+    end = _NAME_END.match(low, at)
+    return low[start : end.end() if end else at]
+
+
 def _keyed(text: str, low: str) -> Iterator[Candidate]:
     for k in (k for regex in _KEYED for k in regex.finditer(low)):
+        if _NAMED_NOT_SECRET.search(_name(low, k.start())):
+            continue
         raw = text[k.start(1) : k.end(1)]
         value = raw.rstrip(".=") if not raw.endswith("==") else raw
         if not looks_random(value):
