@@ -356,3 +356,24 @@ def test_missing_path(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="does not exist"):
         scan_secrets(tmp_path / "nope", root=tmp_path)
+
+
+def test_an_owner_only_key_file_is_noted_a_readable_one_is_critical(tmp_path: Path) -> None:
+    """A signing key kept as `ssdf keys generate` keeps it (mode 0600, not committed) is a note;
+    the same key readable by everyone is a leak."""
+    from typer.testing import CliRunner
+
+    from ssdf_ai.cli import app
+
+    result = CliRunner().invoke(
+        app, ["keys", "generate", "Priya", "--unsafe-no-passphrase", "--project", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    (key,) = (tmp_path / "keys").glob("*.key")
+    assert key.stat().st_mode & 0o077 == 0
+    (noted,) = _scan(tmp_path).findings
+    assert (noted.rule_id, noted.severity) == (rules.PRIVATE_KEY_FILE, "info")
+    assert "Only its owner can read" in noted.message
+    key.chmod(0o644)
+    (leaked,) = _scan(tmp_path).findings
+    assert (leaked.rule_id, leaked.severity) == (rules.PRIVATE_KEY_FILE, "critical")

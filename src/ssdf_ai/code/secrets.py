@@ -70,6 +70,7 @@ class _Secret:
     first_date: str | None = None
     commits: int = 0
     in_tree: bool = True
+    owner_only: bool = False  # a key file that only its owner can read
 
 
 class _Scanner:
@@ -120,11 +121,14 @@ class _Scanner:
         line: int | None = 1,
         address: str | None = None,
         source: bool = False,
+        mode: int | None = None,
     ) -> None:
         for hit in self.detector.scan(text):
             rule = rule_id
+            owner_only = False
             if hit.kind == "private-key" and rule_id == rules.IN_TREE:
                 rule = rules.PRIVATE_KEY_FILE
+                owner_only = mode is not None and not mode & 0o077
             self.found.append(
                 _Secret(
                     rule_id=rule,
@@ -138,6 +142,7 @@ class _Scanner:
                     origin=origin,
                     value=text[hit.start : hit.end],
                     source=source,
+                    owner_only=owner_only,
                 )
             )
 
@@ -176,6 +181,7 @@ class _Scanner:
                     origin="tree",
                     rule_id=rules.IN_TREE,
                     source=suffix in SOURCE_SUFFIXES,
+                    mode=entry.mode,
                 )
 
     def notebook(self, path: Path, rel: str) -> bool:
@@ -299,6 +305,10 @@ def _value_key(value: str) -> str:
 
 
 def _severity(secret: _Secret) -> Severity:
+    if secret.owner_only and secret.first_commit is None:
+        # A signing key kept where it is used, readable by its owner alone and never
+        # committed (ssdf keys generate writes them so): noted, not a leak.
+        return Severity.INFO
     severity = rules.RULES[secret.rule_id].severity
     if secret.confidence != "high" and severity > Severity.MEDIUM:
         return Severity.MEDIUM  # a keyed high-entropy value: likely, not certain, a secret
@@ -325,6 +335,11 @@ def _finding(secret: _Secret) -> Finding:
         remediation = rules.REMEDIATIONS[rules.ONLY_IN_HISTORY]
     else:
         message = f"{what} {_WHERE[secret.origin]}."
+        if secret.owner_only and secret.first_commit is None:
+            message += (
+                " Only its owner can read the file and git history does not hold it; keep it "
+                "out of version control (`ssdf env` checks that)."
+            )
         if secret.first_commit:
             message += (
                 f" Git history holds it too, since commit {secret.first_commit[:12]} "
