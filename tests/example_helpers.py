@@ -35,3 +35,30 @@ def record_adversarial_samples(root: Path) -> None:
          str(folder / "digits-adversarial.npz"), "--project", str(root), "-q"],
     )  # fmt: skip
     assert result.exit_code == 0, result.stdout + result.stderr
+
+
+REPO = Path(__file__).resolve().parents[1]
+# What the example's requirements become once its planted mistakes are fixed: every package
+# pinned to a version without a known advisory, with the artifact's hash.
+FIXED_REQUIREMENTS = """\
+scikit-learn==1.5.2 --hash=sha256:{h}
+skops==0.10.0 --hash=sha256:{h}
+torch==2.6.0 --hash=sha256:{h}
+transformers==4.38.0 --hash=sha256:{h}
+""".format(h="0" * 64)
+
+
+def fix_planted_mistakes(root: Path) -> None:
+    """Undo the example's planted code, secret, dependency and CI mistakes (its README lists
+    them) and import the bundled advisories, as a team acting on the findings would: the code
+    and environment checks then find nothing to report."""
+    (root / "explain.py").unlink()
+    (root / "notebooks" / "explore.ipynb").unlink()
+    (root / ".github" / "workflows" / "train.yml").unlink()
+    (root / "requirements.txt").write_text(FIXED_REQUIREMENTS)
+    result = CliRunner().invoke(
+        app,
+        ["advisories", "update", "--from", str(REPO / "examples" / "advisories"),
+         "--project", str(root), "-q"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stdout + result.stderr

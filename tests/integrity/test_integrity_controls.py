@@ -138,6 +138,9 @@ def test_every_control_needs_evidence_before_signing(root: Path) -> None:
 
 def test_all_pass_after_sign_and_verify(root: Path) -> None:
     sign_and_verify_all(root)
+    # PS.1.3 also asks for least-privilege storage of the weights (environment-least-privilege,
+    # tests/code): the real `ssdf env` records that check.
+    ok("env", root, "--project", root)
     got = assess(root)
     for control_id in IDS:
         assert got[control_id]["outcome"] == Outcome.SATISFIED, got[control_id]

@@ -426,12 +426,13 @@ def evidence_fresh(this: Control, facts: Facts) -> ControlResult:
 
 
 def _capability_controls() -> tuple[Control, ...]:
+    from ssdf_ai.code.controls import CONTROLS as CODE
     from ssdf_ai.data.controls import CONTROLS as DATA
     from ssdf_ai.integrity.controls import CONTROLS as INTEGRITY
     from ssdf_ai.provenance.controls import CONTROLS as PROVENANCE
     from ssdf_ai.scan.controls import CONTROLS as SCAN
 
-    return (*SCAN, *INTEGRITY, *PROVENANCE, *DATA)
+    return (*SCAN, *INTEGRITY, *PROVENANCE, *DATA, *CODE)
 
 
 # The built-in controls, in the order reports list them: the project's own, then each

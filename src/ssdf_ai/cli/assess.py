@@ -44,6 +44,23 @@ ProjectPath = Annotated[
         help="The project (a directory; searched upwards for ssdf.toml).", file_okay=False
     ),
 ]
+RunChecks = Annotated[
+    bool,
+    typer.Option(
+        "--run-checks/--no-run-checks",
+        help="First run `ssdf code`, `secrets`, `deps` and `env` over the project when their "
+        "newest recorded run is older than --checks-max-age (and record them).",
+    ),
+]
+ChecksMaxAge = Annotated[
+    float,
+    typer.Option(
+        "--checks-max-age",
+        metavar="HOURS",
+        min=0.0,
+        help="How recent a code or environment check must be to be reused.",
+    ),
+]
 Imports = Annotated[
     list[Path] | None,
     typer.Option(
@@ -129,13 +146,23 @@ def _import(path: Path, loaded: LoadedConfig) -> tuple[ImportedAssessment, Asses
 
 
 def _evaluate(
-    path: Path, imports: list[Path] | None, argv: list[str], *, record: bool
+    path: Path,
+    imports: list[Path] | None,
+    argv: list[str],
+    *,
+    record: bool,
+    checks_max_age: float | None = None,
+    out: Output | None = None,
 ) -> tuple[Path, LoadedConfig, Assessment]:
+    """Gather the facts and evaluate them; with ``checks_max_age`` (hours) and ``record``, first
+    run the code and environment checks that have not run that recently."""
     from ssdf_ai.assess.evaluate import assess_facts, gather_facts
 
     root, loaded, url = _project(path)
     imported = [_import(p, loaded) for p in imports or []]
     now = dt.datetime.now(dt.UTC)
+    if record and checks_max_age is not None:
+        _run_checks(root, url, now, checks_max_age, ["ssdf", *argv], out)
     facts = gather_facts(root, loaded, now=now, url=url)
     assessment = assess_facts(facts, imported=imported)
     if record:
@@ -150,6 +177,26 @@ def _evaluate(
                 name="assessment.json",
             )
     return root, loaded, assessment
+
+
+def _run_checks(
+    root: Path, url: str | None, now: dt.datetime, hours: float, argv: list[str], out: Output | None
+) -> None:
+    from ssdf_ai.code.auto import run_stale_checks
+
+    quiet = out is None or out.quiet
+
+    def started(name: str) -> None:
+        if not quiet and out is not None:
+            out.status(f"running ssdf {name} . (not run in the last {hours:g} hours)")
+
+    for done in run_stale_checks(
+        root, url, now=now, max_age=dt.timedelta(hours=hours), argv=argv, on_start=started
+    ):
+        if done.error is not None and out is not None:
+            out.status(f"ssdf {done.command} could not run: {done.error}")
+        elif not quiet and out is not None:
+            out.status(f"  {done.findings} finding(s), recorded as run:{done.run_id}")
 
 
 def _previous(
@@ -267,6 +314,8 @@ def assess(
         bool,
         typer.Option("--record/--no-record", help="Record the assessment in the evidence store."),
     ] = True,
+    run_checks: RunChecks = True,
+    checks_max_age: ChecksMaxAge = 24.0,
     *,
     out: Output,
 ) -> Report | str:
@@ -281,7 +330,14 @@ def assess(
         raise InputError("--against needs --compare")
     if compare and fmt not in (AssessFormat.TERMINAL, AssessFormat.JSON):
         raise InputError("--compare writes terminal or json output", hint="use --format json")
-    root, loaded, assessment = _evaluate(path, imports, sys.argv[1:], record=record or compare)
+    root, loaded, assessment = _evaluate(
+        path,
+        imports,
+        sys.argv[1:],
+        record=record or compare,
+        checks_max_age=checks_max_age if run_checks and record else None,
+        out=out,
+    )
     if compare:
         from ssdf_ai.assess.compare import compare as compare_assessments
 
@@ -300,13 +356,22 @@ def assess(
 def gate_(
     path: ProjectPath = Path("."),
     imports: Imports = None,
+    run_checks: RunChecks = True,
+    checks_max_age: ChecksMaxAge = 24.0,
     *,
     out: Output,
 ) -> GateReport:
     """Exit 1 unless the project meets its security-check criteria (\\[checks] in ssdf.toml)."""
     from ssdf_ai.assess.gate import gate
 
-    _, loaded, assessment = _evaluate(path, imports, sys.argv[1:], record=True)
+    _, loaded, assessment = _evaluate(
+        path,
+        imports,
+        sys.argv[1:],
+        record=True,
+        checks_max_age=checks_max_age if run_checks else None,
+        out=out,
+    )
     return gate(assessment, loaded.config.checks)
 
 
