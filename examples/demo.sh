@@ -94,8 +94,37 @@ step "   Converting it to safetensors is refused, naming the offending global (e
 rm "$project/third_party/extra_head.pkl"
 ssdf scan "$project/models" "$project/third_party" --project "$project" --quiet
 
+# PW.5.1, PW.7, PO.5.1, PS.1.1, PS.1.3, PW.4.4, RV.1.1: the code and environment checks. The
+# example carries planted mistakes (examples/churn/README.md, "Planted mistakes"); each check
+# finds its share of them, so each exits 1.
+expect_findings() {
+  printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"
+  set +e
+  "${@:2}"
+  local code=$?
+  set -e
+  if [ "$code" -ne 1 ]; then
+    echo "demo: expected exit code 1 (planted mistakes found), got $code" >&2
+    exit 1
+  fi
+}
+echo
+echo "The example carries a few planted mistakes of the kind real AI projects make: an"
+echo "explainer service (explain.py), a notebook with a saved output, its requirements and its"
+echo "CI workflow. The next four checks find them (expect exit code 1 from each)."
+expect_findings "6. Unsafe AI code: model loading, remote code, model output into a shell (PW.5.1, PW.7.2)" \
+  ssdf code "$project" --project "$project"
+expect_findings "   Plaintext secrets in files, notebook outputs, model metadata, git history (PO.5.1 R6)" \
+  ssdf secrets "$project" --project "$project"
+step "   Import vulnerability advisories (OSV format; offline here, from examples/advisories)" \
+  ssdf advisories update --from "$here/advisories" --project "$project"
+expect_findings "   Dependencies against the advisories: ML frameworks with fixes (PW.4.4, RV.1.1 R3)" \
+  ssdf deps "$project" --project "$project"
+expect_findings "   Least privilege: permissions, committed keys and weights, CI workflows (PS.1.1, PO.5.1)" \
+  ssdf env "$project" --project "$project"
+
 # Assessment: every control over the evidence, rolled up to the 48 tasks of SP 800-218A.
-step "6. Assess the project against SP 800-218A (summary as Markdown, as for a pull request)" \
+step "7. Assess the project against SP 800-218A (summary as Markdown, as for a pull request)" \
   ssdf assess "$project" --format markdown
 ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
 echo "(full report: $out/assessment.html, one self-contained file)"
@@ -103,7 +132,7 @@ echo "(full report: $out/assessment.html, one self-contained file)"
 # PO.2.2 (role-based training) is a practice no tool can check: a person attests to it,
 # signing with their own key, and the attestation counts until it expires.
 export SSDF_DEMO_PASSPHRASE="demo passphrase, not a secret"
-step "7. A signing key for the ML engineering lead (passphrase from an environment variable)" \
+step "8. A signing key for the ML engineering lead (passphrase from an environment variable)" \
   ssdf keys generate "Priya Natarajan" --passphrase-env SSDF_DEMO_PASSPHRASE --project "$project"
 cat >> "$project/ssdf.toml" <<'TOML'
 
@@ -119,7 +148,7 @@ step "   Priya attests that role-based training covers AI model threats (PO.2.2)
 
 # PS.1.3, PS.2.1: Priya signs the acquired model in the OpenSSF model signing format with her
 # key. The signature goes to the outputs, so the model folder stays exactly as scanned.
-step "8. Sign the acquired model: a digest of every file, signed (PS.1.3, PS.2.1)" \
+step "9. Sign the acquired model: a digest of every file, signed (PS.1.3, PS.2.1)" \
   ssdf sign "$project/third_party" --key "$project/keys/Priya-Natarajan.key" \
   --passphrase-env SSDF_DEMO_PASSPHRASE --signature "$out/third_party.sig" --project "$project"
 step "   Verify it: the signature is Priya's and every file matches exactly (exit code 0)" \
@@ -161,7 +190,7 @@ if ! python -c "import sklearn, skops" 2>/dev/null; then
 fi
 model="$project/models/churn-model.skops"
 priya_key=("--key" "$project/keys/Priya-Natarajan.key" "--passphrase-env" "SSDF_DEMO_PASSPHRASE")
-step "9. Register the training data: where it came from, its licence, its provenance (PW.3.2)" \
+step "10. Register the training data: where it came from, its licence, its provenance (PW.3.2)" \
   ssdf data register "$project/data/customers.csv" --source file:generate_data.py \
   --license Apache-2.0 --provenance known --project "$project" \
   --description "4,000 synthetic customers written by generate_data.py (seed 20240726)"
@@ -182,7 +211,7 @@ step "   Check the training data: poisoning, bias, duplicates, secrets, tamperin
 ssdf scan "$project/models" "$project/third_party" --project "$project" --quiet
 
 # PS.1.3, PS.2.1, PS.3.2, PO.1.2: sign the trained model, then describe it from the evidence.
-step "10. Sign the trained model (PS.1.3, PS.2.1) and verify it" \
+step "11. Sign the trained model (PS.1.3, PS.2.1) and verify it" \
   ssdf sign "$model" "${priya_key[@]}" --signature "$out/churn-model.sig" --project "$project"
 ssdf verify "$model" --key "$project/keys/Priya-Natarajan.pub" --signature "$out/churn-model.sig" \
   --project "$project" --quiet
@@ -197,7 +226,7 @@ step "   The data card of the training data (PO.1.2, PW.3.2)" \
   --project "$project"
 
 # PS.3.1: one signed, versioned archive holds everything an acquirer needs; they verify it.
-step "11. Release 1.0.0: signature, provenance, BOMs, card, scan and assessment, signed (PS.3.1)" \
+step "12. Release 1.0.0: signature, provenance, BOMs, card, scan and assessment, signed (PS.3.1)" \
   ssdf release build "$model" --version 1.0.0 "${priya_key[@]}" --out "$out" --project "$project"
 step "   Verify the release as an acquirer would, with the model's files (exit code 0)" \
   ssdf release verify "$out/churn-1.0.0.tar.gz" --key "$project/keys/Priya-Natarajan.pub" \
@@ -206,7 +235,7 @@ step "   What the provenance, BOM, card and release controls say now" \
   ssdf assess "$project" --compare
 
 # The reports that producers, acquirers and auditors exchange.
-step "12. OSCAL assessment results and POA&M, and the CISA attestation form" \
+step "13. OSCAL assessment results and POA&M, and the CISA attestation form" \
   ssdf assess "$project" --format oscal-ar --output "$out/assessment-results.json"
 ssdf assess "$project" --quiet --format oscal-poam --output "$out/poam.json"
 ssdf assess "$project" --quiet --format cisa-text --output "$out/cisa-form.txt"
@@ -214,7 +243,7 @@ ssdf assess "$project" --quiet --format html --output "$out/assessment.html"
 head -n 20 "$out/cisa-form.txt"
 
 # The gate for CI: exit 1 while criteria are not met, with what fixes each failure.
-printf '\n\033[1m== %s\033[0m\n$ %s\n' "13. The CI gate (expect exit code 1: most tasks still need evidence)" \
+printf '\n\033[1m== %s\033[0m\n$ %s\n' "14. The CI gate (expect exit code 1: most tasks still need evidence)" \
   "ssdf gate $project"
 set +e
 ssdf gate "$project" | head -n 25
