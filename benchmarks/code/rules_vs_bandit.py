@@ -122,9 +122,12 @@ def run_bandit(corpus: Path, expected: dict[str, set[str]]) -> tuple[dict[str, s
     return found, elapsed
 
 
-def score(expected: dict[str, set[str]], found: dict[str, set[str]]) -> dict[str, dict[str, float]]:
-    """Per rule and overall: tp, fp, fn, precision, recall."""
-    counts: dict[str, dict[str, float]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
+def score(
+    expected: dict[str, set[str]], found: dict[str, set[str]]
+) -> dict[str, dict[str, float | None]]:
+    """Per rule and overall: tp, fp, fn, precision (``None``: the tool reported nothing for the
+    rule), recall."""
+    counts: dict[str, dict[str, float | None]] = defaultdict(lambda: {"tp": 0, "fp": 0, "fn": 0})
     for name, wanted in expected.items():
         got = found.get(name, set())
         for rule in wanted | got:
@@ -132,8 +135,8 @@ def score(expected: dict[str, set[str]], found: dict[str, set[str]]) -> dict[str
             counts[rule][key] += 1
             counts["overall"][key] += 1
     for row in counts.values():
-        tp, fp, fn = row["tp"], row["fp"], row["fn"]
-        row["precision"] = tp / (tp + fp) if tp + fp else 1.0
+        tp, fp, fn = int(row["tp"] or 0), int(row["fp"] or 0), int(row["fn"] or 0)
+        row["precision"] = tp / (tp + fp) if tp + fp else None
         row["recall"] = tp / (tp + fn) if tp + fn else 1.0
     return dict(sorted(counts.items()))
 
@@ -161,12 +164,19 @@ def main() -> int:
     )
     rules = sorted(set(result["ssdf"]["scores"]) | set(result["bandit"]["scores"]))
     print(f"{'rule':<15} {'ssdf P':>7} {'ssdf R':>7} {'bandit P':>9} {'bandit R':>9}")
+
+    def cell(value: float | None, width: int) -> str:
+        return f"{'-':>{width}}" if value is None else f"{value:>{width}.2f}"
+
     for rule in rules:
         cells = []
         for tool in ("ssdf", "bandit"):
-            row = result[tool]["scores"].get(rule, {"precision": 1.0, "recall": 0.0})
+            row = result[tool]["scores"].get(rule, {"precision": None, "recall": 0.0})
             cells += [row["precision"], row["recall"]]
-        print(f"{rule:<15} {cells[0]:>7.2f} {cells[1]:>7.2f} {cells[2]:>9.2f} {cells[3]:>9.2f}")
+        print(
+            f"{rule:<15} {cell(cells[0], 7)} {cell(cells[1], 7)} {cell(cells[2], 9)} "
+            f"{cell(cells[3], 9)}"
+        )
     for tool in ("ssdf", "bandit"):
         print(
             f"{tool}: {result[tool]['files_per_second']:.1f} files/s (one run, start-up included)"
