@@ -33,6 +33,21 @@ if TYPE_CHECKING:
 FORMATS_ALL = (OutputFormat.TERMINAL, OutputFormat.JSON, OutputFormat.SARIF)
 FORMATS_NO_SARIF = (OutputFormat.TERMINAL, OutputFormat.JSON)
 
+# The options every check takes: the failure threshold (resolved by :func:`fail_threshold`)
+# and whether the run is recorded as evidence.
+FailOn = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-on",
+        help="Exit 1 on findings at or above this severity (info, low, medium, high, critical); "
+        "default checks.fail_on in ssdf.toml, else low.",
+        show_default=False,
+    ),
+]
+RecordRun = Annotated[
+    bool, typer.Option("--record/--no-record", help="Record the run in the evidence store.")
+]
+
 
 @dataclasses.dataclass(frozen=True)
 class Output:

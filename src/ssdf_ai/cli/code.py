@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, Output, command, fail_threshold
+from ssdf_ai.cli._common import FORMATS_ALL, FailOn, Output, RecordRun, command, fail_threshold
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
@@ -50,15 +50,7 @@ def register(app: typer.Typer) -> None:
                 show_default=False,
             ),
         ],
-        fail_on: Annotated[
-            str | None,
-            typer.Option(
-                "--fail-on",
-                help="Exit 1 on findings at or above this severity (info, low, medium, high, "
-                "critical); default checks.fail_on in ssdf.toml.",
-                show_default=False,
-            ),
-        ] = None,
+        fail_on: FailOn = None,
         rule: Annotated[
             list[str] | None,
             typer.Option(
@@ -68,10 +60,7 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         project: Project = Path("."),
-        record: Annotated[
-            bool,
-            typer.Option("--record/--no-record", help="Record the run in the evidence store."),
-        ] = True,
+        record: RecordRun = True,
         *,
         out: Output,
     ) -> CodeReport:

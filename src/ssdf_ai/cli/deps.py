@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, FORMATS_NO_SARIF, Output, command, fail_threshold
+from ssdf_ai.cli._common import (
+    FORMATS_ALL,
+    FORMATS_NO_SARIF,
+    FailOn,
+    Output,
+    RecordRun,
+    command,
+    fail_threshold,
+)
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
@@ -237,19 +245,9 @@ def register(app: typer.Typer) -> None:
             ),
         ] = None,
         db: Database = None,
-        fail_on: Annotated[
-            str | None,
-            typer.Option(
-                "--fail-on",
-                help="Exit 1 on findings at or above this severity; default checks.fail_on.",
-                show_default=False,
-            ),
-        ] = None,
+        fail_on: FailOn = None,
         project: Project = Path("."),
-        record: Annotated[
-            bool,
-            typer.Option("--record/--no-record", help="Record the check in the evidence store."),
-        ] = True,
+        record: RecordRun = True,
         *,
         out: Output,
     ) -> DepsReport:

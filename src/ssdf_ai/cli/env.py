@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, Output, command, fail_threshold
+from ssdf_ai.cli._common import FORMATS_ALL, FailOn, Output, RecordRun, command, fail_threshold
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
@@ -49,20 +49,9 @@ def register(app: typer.Typer) -> None:
                 help="The project folder (or a folder inside it) to check.", show_default=False
             ),
         ],
-        fail_on: Annotated[
-            str | None,
-            typer.Option(
-                "--fail-on",
-                help="Exit 1 when a finding is at or above this severity (info, low, medium, "
-                "high, critical). Default: checks.fail_on in ssdf.toml, else low.",
-                show_default=False,
-            ),
-        ] = None,
+        fail_on: FailOn = None,
         project: Project = Path("."),
-        record: Annotated[
-            bool,
-            typer.Option("--record/--no-record", help="Record the check in the evidence store."),
-        ] = True,
+        record: RecordRun = True,
         *,
         out: Output,
     ) -> EnvReport:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, Output, command, fail_threshold
+from ssdf_ai.cli._common import FORMATS_ALL, FailOn, Output, RecordRun, command, fail_threshold
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
@@ -66,19 +66,9 @@ def register(app: typer.Typer) -> None:
                 help="Write the current findings to the baseline as accepted (reasons kept).",
             ),
         ] = False,
-        fail_on: Annotated[
-            str | None,
-            typer.Option(
-                "--fail-on",
-                help="Exit 1 on findings at or above this severity; default checks.fail_on.",
-                show_default=False,
-            ),
-        ] = None,
+        fail_on: FailOn = None,
         project: Project = Path("."),
-        record: Annotated[
-            bool,
-            typer.Option("--record/--no-record", help="Record the scan in the evidence store."),
-        ] = True,
+        record: RecordRun = True,
         *,
         out: Output,
     ) -> SecretsReport:
