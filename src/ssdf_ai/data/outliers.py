@@ -14,13 +14,16 @@ on a bounded sample, then every row is scored in a second pass:
    standard deviation instead; a feature constant on the sample gets a robust z of 0 where it equals
    the constant and ``±1000`` elsewhere (no division by zero). Robust z-scores are clipped to
    ``±1000``. A scikit-learn ``IsolationForest`` (``n_estimators`` trees, ``random_state=seed``)
-   is fitted on the sample's robust z-scores.
-3. **Score (pass 2).** Two raw scores per row: ``max |z|`` over the features, and the forest's
+   is fitted on the sample's robust z-scores, and so is a Mahalanobis distance: the z-scores
+   clipped to ``±50``, a Ledoit-Wolf shrunk covariance (invertible when features are constant
+   or collinear), refitted once without the rows beyond the fence of the first fit so that
+   outliers do not widen it; above 128 features, over the first 64 principal components.
+3. **Score (pass 2).** Two raw scores per row: the Mahalanobis distance and the forest's
    anomaly score ``-score_samples``. Each is standardised against its own distribution on the
    sample, ``(s - median) / IQR``, and the combined score is the larger of the two, so a row
-   is anomalous if either detector finds it so: one feature far out (z) or an unusual
-   combination of values (forest). Non-finite values are replaced by the feature's median for
-   scoring.
+   is anomalous if either detector finds it so: far from the bulk or off the features' joint
+   shape (distance), or an unusual combination the forest isolates quickly. Non-finite values
+   are replaced by the feature's median for scoring.
 4. **Threshold.** ``contamination="auto"``: Tukey's far-out fence on the sample's combined
    scores, ``Q3 + 3 * IQR``. A float ``c``: the ``1 - c`` quantile of the sample's combined
    scores (about a share ``c`` of rows is flagged). Rows above the threshold are flagged, and
@@ -60,6 +63,13 @@ __all__ = [
 ]
 
 _Z_CAP = 1000.0
+# Robust z-scores enter the Mahalanobis distance clipped to this, so that one absurd value
+# does not dwarf every other row's distance (it still puts its row far beyond the fence).
+_DISTANCE_CLIP = 50.0
+# Above this many features, the distance is taken over the first _COMPONENTS principal
+# components of the sample (images: thousands of pixels).
+_MAX_FULL = 128
+_COMPONENTS = 64
 _MAD_SCALE = 1.4826
 _TOP_FEATURES = 3
 _MIX1 = 0xBF58476D1CE4E5B9
@@ -172,6 +182,9 @@ class OutlierDetector:
         self._median: Any = None
         self._scale: Any = None
         self._forest: Any = None
+        self._basis: Any = None
+        self._location: Any = None
+        self._precision: Any = None
         self._norm: tuple[float, float, float, float] = (0.0, 1.0, 0.0, 1.0)
         self.threshold = float("inf")
 
@@ -274,16 +287,59 @@ class OutlierDetector:
         z = self._z(s)
         self._forest = self._forest_cls(n_estimators=self.n_estimators, random_state=self.seed)
         self._forest.fit(z)
-        raw_z = np.abs(z).max(axis=1)
+        self._fit_distance(z)
+        raw_m = self._distance(z)
         raw_f = -self._forest.score_samples(z)
-        self._norm = (*self._robust(raw_z), *self._robust(raw_f))
-        combined = self._combine(raw_z, raw_f)
+        self._norm = (*self._robust(raw_m), *self._robust(raw_f))
+        combined = self._combine(raw_m, raw_f)
         if self.contamination == "auto":
             q1, q3 = np.quantile(combined, [0.25, 0.75])
             self.threshold = float(q3 + 3.0 * (q3 - q1))
         else:
             self.threshold = float(np.quantile(combined, 1.0 - float(self.contamination)))
         self._fitted = True
+
+    def _fit_distance(self, z: Any) -> None:
+        """Fit the Mahalanobis distance on the sample's robust z-scores (clipped).
+
+        The covariance is Ledoit-Wolf shrunk, so that features constant or collinear on the
+        sample (blank pixels, derived columns) leave it invertible. With more than
+        :data:`_MAX_FULL` features the distance is taken in the span of the first
+        :data:`_COMPONENTS` principal components, which bounds the cost per row.
+        """
+        np = self._np
+        from sklearn.covariance import LedoitWolf  # type: ignore[import-untyped,unused-ignore]
+
+        zc = np.clip(z, -_DISTANCE_CLIP, _DISTANCE_CLIP)
+        self._basis = None
+        if zc.shape[1] > _MAX_FULL:
+            centred = zc - zc.mean(axis=0)
+            _, _, vt = np.linalg.svd(centred, full_matrices=False)
+            self._basis = vt[: min(_COMPONENTS, len(vt))].T
+            zc = zc @ self._basis
+        estimate = LedoitWolf().fit(zc)
+        # One reweighting step (as in MCD's C-steps): refit without the rows beyond the fence,
+        # so that the outliers do not widen the covariance they are measured against.
+        self._location, self._precision = estimate.location_, estimate.precision_
+        d = self._project_distance(zc)
+        q1, q3 = np.quantile(d, [0.25, 0.75])
+        inliers = d <= q3 + 3.0 * (q3 - q1)
+        if int(inliers.sum()) > zc.shape[1] + 1 and not inliers.all():
+            estimate = LedoitWolf().fit(zc[inliers])
+        self._location = estimate.location_
+        self._precision = estimate.precision_
+
+    def _distance(self, z: Any) -> Any:
+        np = self._np
+        zc = np.clip(z, -_DISTANCE_CLIP, _DISTANCE_CLIP)
+        if self._basis is not None:
+            zc = zc @ self._basis
+        return self._project_distance(zc)
+
+    def _project_distance(self, zc: Any) -> Any:
+        np = self._np
+        d = zc - self._location
+        return np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", d, self._precision, d), 0.0))
 
     def _robust(self, v: Any) -> tuple[float, float]:
         np = self._np
@@ -293,10 +349,10 @@ class OutlierDetector:
             iqr = float(np.abs(v - med).mean()) or 1.0
         return float(med), iqr
 
-    def _combine(self, raw_z: Any, raw_f: Any) -> Any:
+    def _combine(self, raw_m: Any, raw_f: Any) -> Any:
         np = self._np
-        mz, sz, mf, sf = self._norm
-        return np.maximum((raw_z - mz) / sz, (raw_f - mf) / sf)
+        mm, sm, mf, sf = self._norm
+        return np.maximum((raw_m - mm) / sm, (raw_f - mf) / sf)
 
     def _z(self, x: Any) -> Any:
         np = self._np
@@ -330,10 +386,9 @@ class OutlierDetector:
         return self._scores(z)
 
     def _scores(self, z: Any) -> Any:
-        np = self._np
-        raw_z = np.abs(z).max(axis=1)
+        raw_m = self._distance(z)
         raw_f = -self._forest.score_samples(z)
-        return self._combine(raw_z, raw_f)
+        return self._combine(raw_m, raw_f)
 
     def flag(self, x_chunk: Any, offset: int = 0) -> list[Outlier]:
         """Pass 2: the flagged rows of a chunk, with their reasons.
