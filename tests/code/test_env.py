@@ -30,14 +30,14 @@ LFS_POINTER = (
 )
 
 
-def _weights(path: Path, mode: int = 0o644) -> Path:
+def _weights(path: Path, mode: int = 0o640) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({"w": np.arange(12, dtype=np.float32).reshape(3, 4)}, str(path))
     path.chmod(mode)
     return path
 
 
-def _file(path: Path, text: str, mode: int = 0o644) -> Path:
+def _file(path: Path, text: str, mode: int = 0o640) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(mode)
@@ -60,9 +60,12 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def _rules(result_findings: tuple[object, ...]) -> dict[tuple[str, str], Severity]:
+    """The findings by rule and path, without the readable-by-all notes (every file these
+    tests write with mode 0644 would have one; they have a test of their own)."""
     return {
         (f.rule_id, f.location.path or ""): f.severity  # type: ignore[attr-defined]
         for f in result_findings
+        if f.rule_id != rules.READABLE_BY_ALL  # type: ignore[attr-defined]
     }
 
 
@@ -257,7 +260,8 @@ def test_paths_relative_to_the_project_root(root: Path) -> None:
     _weights(sub / "models" / "m.safetensors", 0o666)
     result = check_environment(sub, root=root)
     assert result.path == "svc"
-    assert [f.location.path for f in result.findings] == ["svc/models/m.safetensors"]
+    # the world-writable finding, and the readable-by-all note
+    assert [f.location.path for f in result.findings] == ["svc/models/m.safetensors"] * 2
 
 
 # Git -----------------------------------------------------------------------------------------
@@ -393,3 +397,18 @@ def test_confidence_says_how_a_finding_was_recognised(root: Path) -> None:
         "by-content.txt": "high",
         "models/reward.safetensors": "medium",
     }
+
+
+def test_weights_and_data_readable_by_all_are_one_note_per_kind(root: Path) -> None:
+    for n in range(5):
+        _weights(root / "models" / f"m{n}.safetensors", 0o644)
+    _file(root / "data" / "train.csv", "a,b\n1,2\n", 0o644)
+    _weights(root / "models" / "closed.safetensors", 0o640)
+    notes = [f for f in check_environment(root).findings if f.rule_id == rules.READABLE_BY_ALL]
+    assert [(f.severity, f.location.path) for f in notes] == [
+        (Severity.INFO, "models/m0.safetensors"),
+        (Severity.INFO, "data/train.csv"),
+    ]
+    assert notes[0].message.startswith("5 weight file(s) readable by every user")
+    assert "and 2 more" in notes[0].message
+    assert "closed.safetensors" not in notes[0].message

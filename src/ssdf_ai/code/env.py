@@ -379,8 +379,11 @@ def _permissions(path: Path, files: list[_File], prefix: str) -> list[Finding]:
         return []  # POSIX mode bits only; Windows ACLs are not read
     findings: list[Finding] = []
     folders: set[Path] = set()
+    readable: dict[str, list[str]] = {"weight": [], "dataset": []}
     for f in files:
         mode = f.entry.mode
+        if not f.key and (f.weight or f.data) and mode & stat.S_IROTH:
+            readable["weight" if f.weight else "dataset"].append(f.display)
         problems: list[str] = []
         severity = Severity.MEDIUM
         confidence = Confidence.HIGH
@@ -415,6 +418,21 @@ def _permissions(path: Path, files: list[_File], prefix: str) -> list[Finding]:
             )
     for folder in sorted(folders):
         findings.extend(_folder(path, folder, prefix))
+    # Readable by every user is the usual umask, and right for open models and data; a closed
+    # model's weights and sensitive data should not be (PS.1.3 R2, PS.1.1 R2): one note each.
+    for kind, shown in readable.items():
+        if shown:
+            more = f" and {len(shown) - 3} more" if len(shown) > 3 else ""
+            findings.append(
+                _finding(
+                    rules.READABLE_BY_ALL,
+                    f"{len(shown)} {kind} file(s) readable by every user on this host "
+                    f"({', '.join(shown[:3])}{more}); fine for an open model or public data, "
+                    "not for closed weights or sensitive data",
+                    shown[0],
+                    Severity.INFO,
+                )
+            )
     return findings
 
 

@@ -38,6 +38,7 @@ PRIVILEGED_TRIGGER = "SSDF-ENV-015"
 SECRET_LEAK = "SSDF-ENV-016"  # noqa: S105 - a rule id, not a password
 UNSECURE_COMMANDS = "SSDF-ENV-017"
 SCRIPT_INJECTION = "SSDF-ENV-018"
+READABLE_BY_ALL = "SSDF-ENV-019"
 
 RULES: dict[str, Rule] = {
     rule.id: rule
@@ -213,6 +214,16 @@ RULES: dict[str, Rule] = {
             cwe=("CWE-94", "CWE-78"),
             task_ids=TOOLCHAIN,
         ),
+        Rule(
+            id=READABLE_BY_ALL,
+            name="weights-or-data-readable-by-all",
+            description="Weights or dataset files are readable by every user on the host: "
+            "right for an open model or public data, not for closed weights or sensitive data "
+            "(a note, one per kind).",
+            severity=Severity.INFO,
+            cwe=("CWE-732",),
+            task_ids=("PS.1.1", "PS.1.1.R2", "PS.1.3", "PS.1.3.R2"),
+        ),
     )
 }
 
@@ -224,6 +235,8 @@ REMEDIATION: dict[str, str] = {
     DATA_PERMISSIONS: "chmod 644 (or 640) the data file, removing group and other write; "
     "keep datasets in a store that logs and restricts writes.",
     FOLDER_PERMISSIONS: "chmod o-w the folder (chmod 755 or 750).",
+    READABLE_BY_ALL: "For closed weights or sensitive data: chmod 640 (or 600) and a group "
+    "for the people who need them, or keep them in a registry or store with access control.",
     SECRET_COMMITTED: "Rotate the secret first (it is in the history), then `git rm --cached "
     "FILE`, add it to .gitignore and purge it from the history (git filter-repo).",
     WEIGHTS_COMMITTED: "Move the weights to a model registry, or track them with Git LFS "
