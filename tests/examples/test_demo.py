@@ -67,8 +67,17 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
     # The acquired model is signed, verified, and a copy with one changed byte is caught
     # (long paths wrap lines: compare with whitespace collapsed).
     words = " ".join(result.stdout.split())
+    # The code and environment checks find the example's planted mistakes.
     for expected in (
-        "== 8. Sign the acquired model",
+        "== 6. Unsafe AI code",
+        "SSDF-CODE-003",
+        "SSDF-SECRET-003",
+        "GHSA-53q9-r3pm-6pq6",
+        "SSDF-ENV-014",
+    ):
+        assert expected in words, expected
+    for expected in (
+        "== 9. Sign the acquired model",
         "(key,",
         "3 file(s), 3 resource(s) match exactly",
         "NOT verified",
@@ -80,7 +89,7 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
     # described (BOMs, cards) and released; the release verifies, and every provenance,
     # BOM, card and release control turned satisfied.
     for expected in (
-        "== 9. Register the training data",
+        "== 10. Register the training data",
         "source │ file:generate_data.py",
         "provenance │ known",
         "sensitive │ none",
@@ -88,10 +97,10 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "line 1: train-churn",
         "ok, signed by Priya Natarajan",
         "verified: 1 run(s)",
-        "== 10. Sign the trained model",
+        "== 11. Sign the trained model",
         "## Why this model",
         "HistGradientBoostingClassifier",
-        "== 11. Release 1.0.0",
+        "== 12. Release 1.0.0",
         "released churn 1.0.0 from models/churn-model.skops",
         "provenance.intoto.jsonl",
         "passed provenance: 1 envelope(s) verify",
@@ -107,7 +116,7 @@ def test_demo_script_runs_clean(tmp_path: Path) -> None:
         "wrote SPDX document to",
     ):
         assert expected in errors, expected
-    assert "failed " not in result.stdout.split("== 11. Release")[1].split("== 12.")[0]
+    assert "failed " not in result.stdout.split("== 12. Release")[1].split("== 13.")[0]
     for control_id in (
         "training-provenance-recorded",
         "data-provenance-tracked",
