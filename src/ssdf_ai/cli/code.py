@@ -5,7 +5,6 @@ The analyser is imported inside the command, so that ``ssdf --help`` stays fast.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -19,22 +18,6 @@ if TYPE_CHECKING:
 
 # The command name runs are recorded under; the assessment reads history by it.
 CODE_COMMAND = "code"
-REPORT_KIND = "code-report"
-
-
-def _record_code(root: Path, url: str | None, rel: str, report: CodeReport) -> int:
-    """Record the run, its subject (the analysed tree), the findings and the JSON report."""
-    from ssdf_ai.code._record import record_check
-
-    return record_check(
-        root,
-        url,
-        command=CODE_COMMAND,
-        argv=["ssdf", *sys.argv[1:]],
-        subject=rel,
-        report=report,
-        kind=REPORT_KIND,
-    )
 
 
 def register(app: typer.Typer) -> None:
@@ -75,6 +58,7 @@ def register(app: typer.Typer) -> None:
         """
         from ssdf_ai.cli.evidence import _project, database_url
         from ssdf_ai.code import code_rules
+        from ssdf_ai.code._record import record_check
         from ssdf_ai.code.analyze import analyze_path
         from ssdf_ai.code.code_report import CodeReport
         from ssdf_ai.config import load_config
@@ -92,7 +76,9 @@ def register(app: typer.Typer) -> None:
             fail_on=threshold,
         )
         if record:
-            run_id = _record_code(root, database_url(root), rel, report)
+            run_id = record_check(
+                root, database_url(root), command=CODE_COMMAND, subject=rel, report=report
+            )
             if not out.quiet:
                 out.status(f"recorded as run:{run_id}")
         return report

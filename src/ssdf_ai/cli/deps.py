@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 
 DEPS_COMMAND = "deps"
 UPDATE_COMMAND = "advisories update"
-DEPS_REPORT_KIND = "deps-report"
 UPDATE_REPORT_KIND = "advisories-update-report"
 
 advisories_app = typer.Typer(
@@ -172,6 +171,7 @@ def _deps(
 ) -> DepsReport:
     from ssdf_ai.cli.evidence import _project, database_url
     from ssdf_ai.code._deps_check import check_dependencies
+    from ssdf_ai.code._record import record_check
     from ssdf_ai.code.deps import collect, current_environment, read_installed
     from ssdf_ai.config import load_config
     from ssdf_ai.errors import InputError
@@ -197,22 +197,10 @@ def _deps(
         fail_on=threshold,
     )
     if record:
-        report.run_id = _record_deps(root, database_url(root), report)
+        report.run_id = record_check(
+            root, database_url(root), command=DEPS_COMMAND, subject=report.path, report=report
+        )
     return report
-
-
-def _record_deps(root: Path, url: str | None, report: DepsReport) -> int:
-    from ssdf_ai.code._record import record_check
-
-    return record_check(
-        root,
-        url,
-        command=DEPS_COMMAND,
-        argv=["ssdf", *sys.argv[1:]],
-        subject=report.path,
-        report=report,
-        kind=DEPS_REPORT_KIND,
-    )
 
 
 def register(app: typer.Typer) -> None:

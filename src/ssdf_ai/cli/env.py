@@ -7,7 +7,6 @@ inside the command, so that ``ssdf --help`` stays fast.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -20,22 +19,6 @@ if TYPE_CHECKING:
     from ssdf_ai.code.env_report import EnvReport
 
 COMMAND = "env"
-REPORT_KIND = "env-report"
-
-
-def _record(root: Path, url: str | None, subject: str, report: EnvReport) -> int:
-    """Record the run, the folder as a repository subject, its findings and the JSON report."""
-    from ssdf_ai.code._record import record_check
-
-    return record_check(
-        root,
-        url,
-        command=COMMAND,
-        argv=["ssdf", *sys.argv[1:]],
-        subject=subject,
-        report=report,
-        kind=REPORT_KIND,
-    )
 
 
 def register(app: typer.Typer) -> None:
@@ -65,6 +48,7 @@ def register(app: typer.Typer) -> None:
         1 findings at or above --fail-on, 2 usage errors.
         """
         from ssdf_ai.cli.evidence import _project, database_url
+        from ssdf_ai.code._record import record_check
         from ssdf_ai.code.env import check_environment
         from ssdf_ai.code.env_report import EnvReport
         from ssdf_ai.config import load_config
@@ -88,7 +72,9 @@ def register(app: typer.Typer) -> None:
         )
         report = EnvReport.from_result(result, fail_on=threshold)
         if record:
-            run_id = _record(root, database_url(root), result.path, report)
+            run_id = record_check(
+                root, database_url(root), command=COMMAND, subject=result.path, report=report
+            )
             if not out.quiet:
                 out.status(f"recorded as run:{run_id}")
         return report

@@ -3,7 +3,6 @@ history (PO.5.1, PO.5.3, PW.5.1). The scan is imported inside the command."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from ssdf_ai.code.secrets_report import SecretsReport
 
 COMMAND = "secrets"
-REPORT_KIND = "secrets-report"
 
 
 def register(app: typer.Typer) -> None:
@@ -80,6 +78,7 @@ def register(app: typer.Typer) -> None:
         1 findings at or above --fail-on, 2 usage errors.
         """
         from ssdf_ai.cli.evidence import _project, database_url
+        from ssdf_ai.code._record import record_check
         from ssdf_ai.code.secrets import scan_secrets
         from ssdf_ai.config import load_config
 
@@ -97,21 +96,9 @@ def register(app: typer.Typer) -> None:
         if report.baseline_written and not out.quiet:
             out.status(f"wrote the secrets baseline {report.baseline}")
         if record:
-            run_id = _record(root, database_url(root), report)
+            run_id = record_check(
+                root, database_url(root), command=COMMAND, subject=report.path, report=report
+            )
             if not out.quiet:
                 out.status(f"recorded as run:{run_id}")
         return report
-
-
-def _record(root: Path, url: str | None, report: SecretsReport) -> int:
-    from ssdf_ai.code._record import record_check
-
-    return record_check(
-        root,
-        url,
-        command=COMMAND,
-        argv=["ssdf", *sys.argv[1:]],
-        subject=report.path,
-        report=report,
-        kind=REPORT_KIND,
-    )

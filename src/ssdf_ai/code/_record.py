@@ -4,6 +4,7 @@ looked at, its findings and its JSON report (shared by ``ssdf code``, ``secrets`
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,10 +17,9 @@ def record_check(
     url: str | None,
     *,
     command: str,
-    argv: list[str],
     subject: str,
     report: FindingsReport,
-    kind: str,
+    argv: list[str] | None = None,
 ) -> int:
     """Record ``report`` as a run of ``command`` about the repository path ``subject``.
 
@@ -28,10 +28,10 @@ def record_check(
         url: The evidence store's database URL (``None``: the project's default).
         command: The run's command name (``code``, ``secrets``, ``deps``, ``env``); the
             assessment finds the runs by it.
-        argv: The command line to record.
         subject: The path checked, relative to the project.
-        report: The check's report; its findings are recorded one by one.
-        kind: The artifact kind of the JSON report (``code-report`` …).
+        report: The check's report; its findings are recorded one by one, and the whole report
+            as an artifact of kind ``COMMAND-report`` (``code-report`` …).
+        argv: The command line to record; default: this process's.
 
     Returns:
         The run's id.
@@ -39,6 +39,8 @@ def record_check(
     from ssdf_ai.evidence import Subject, SubjectKind
     from ssdf_ai.store import EvidenceStore
 
+    kind = f"{command}-report"
+    argv = ["ssdf", *sys.argv[1:]] if argv is None else argv
     with EvidenceStore.open(root, url=url) as store, store.run(command, argv) as run:
         subject_id = run.add_subject(Subject(kind=SubjectKind.REPOSITORY, name=subject))
         for finding in report.findings:

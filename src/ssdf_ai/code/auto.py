@@ -87,11 +87,11 @@ def _env(root: Path, threshold: Severity) -> tuple[FindingsReport, str]:
     return EnvReport.from_result(result, fail_on=threshold), result.path
 
 
-RUNNERS: dict[str, tuple[Callable[[Path, Severity], tuple[FindingsReport, str]], str]] = {
-    CODE_COMMAND: (_code, "code-report"),
-    SECRETS_COMMAND: (_secrets, "secrets-report"),
-    DEPS_COMMAND: (_deps, "deps-report"),
-    ENV_COMMAND: (_env, "env-report"),
+RUNNERS: dict[str, Callable[[Path, Severity], tuple[FindingsReport, str]]] = {
+    CODE_COMMAND: _code,
+    SECRETS_COMMAND: _secrets,
+    DEPS_COMMAND: _deps,
+    ENV_COMMAND: _env,
 }
 
 
@@ -144,7 +144,7 @@ def run_stale_checks(
         due = stale_checks(store, now, max_age)
     threshold = load_config(root).config.checks.fail_on
     for name in due:
-        runner, kind = RUNNERS[name]
+        runner = RUNNERS[name]
         if on_start is not None:
             on_start(name)
         try:
@@ -159,6 +159,5 @@ def run_stale_checks(
             argv=[*argv, f"(ran ssdf {name} .)"],
             subject=subject,
             report=report,
-            kind=kind,
         )
         yield AutoRun(name, run_id, findings=len(report.findings))
