@@ -41,6 +41,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ssdf_ai.code._files import SKIP_DIRS
 from ssdf_ai.errors import InputError, MissingExtraError
 from ssdf_ai.integrity import rules
 from ssdf_ai.integrity.manifest import hash_file_range, walk
@@ -83,26 +84,8 @@ _PEM_PRIVATE_KEY = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
 # Files of the project repository that are read to see whether they hold a private key.
 KEY_SUFFIXES = (".key", ".pem")
 KEY_NAMES = frozenset({"id_rsa", "id_dsa", "id_ecdsa", "id_ed25519"})
-# Directories of the project repository never searched for keys (tools' caches and
-# environments hold test keys of their own; .ssdf is the evidence store).
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".ssdf",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        "node_modules",
-        "__pycache__",
-        ".mypy_cache",
-        ".ruff_cache",
-        ".pytest_cache",
-        "site-packages",
-    }
-)
+# Directories never searched for keys: the code checks' list (tools' caches and environments
+# hold test keys of their own; .ssdf is the evidence store).
 MAX_REPOSITORY_ENTRIES = 200_000
 REPOSITORY_INTERVAL = 30.0
 
