@@ -240,6 +240,17 @@ def test_nothing_valid_is_an_error_and_leaves_the_database_as_it_was(tmp_path: P
         assert opened.count() == 1
 
 
+def test_a_failed_first_import_leaves_no_database_behind(tmp_path: Path) -> None:
+    """No empty database (and no folder made for it) after a first import that fails: a later
+    `ssdf deps` then says the advisories were never imported, not that the database is empty."""
+    (tmp_path / "bad.json").write_text('{"id": ')
+    database = tmp_path / "store" / "advisories.sqlite"
+    with pytest.raises(InputError, match="no valid OSV record"):
+        import_advisories(tmp_path / "bad.json", database)
+    assert not database.exists()
+    assert not database.parent.exists()
+
+
 def test_missing_source_and_non_database_are_input_errors(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="does not exist"):
         import_advisories(tmp_path / "nope", tmp_path / "a.sqlite")

@@ -602,6 +602,20 @@ def import_advisories(
     """
     limits = limits or Limits()
     result = ImportResult(source=label or str(source))
+    existed, folder_existed = database.exists(), database.parent.exists()
+    try:
+        return _import(source, database, limits, result)
+    except BaseException:
+        if not existed:  # a failed first import leaves no empty database behind
+            for leftover in (database, database.with_name(database.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            if not folder_existed:
+                with contextlib.suppress(OSError):
+                    database.parent.rmdir()
+        raise
+
+
+def _import(source: Path, database: Path, limits: Limits, result: ImportResult) -> ImportResult:
     with AdvisoryDatabase.open(database, create=True) as db:
         valid = 0
         try:
