@@ -208,6 +208,20 @@ def _global_parameters(formats: Sequence[OutputFormat] | None) -> list[inspect.P
     return params
 
 
+def reflow(doc: str | None) -> str | None:
+    """A docstring as help text: the lines of each paragraph joined, so that the terminal wraps
+    them at its own width (typer keeps a docstring's line breaks, which at 80 columns breaks a
+    100-column line in two). Lists and indented blocks keep their lines."""
+    if not doc:
+        return doc
+    paragraphs = []
+    for paragraph in doc.split("\n\n"):
+        lines = paragraph.splitlines()
+        keep = any(line.startswith((" ", "- ", "* ", "|")) for line in lines)
+        paragraphs.append(paragraph if keep else " ".join(line.strip() for line in lines))
+    return "\n\n".join(paragraphs)
+
+
 def command(
     app: typer.Typer,
     name: str | None = None,
@@ -273,6 +287,7 @@ def command(
                 fail(InputError(error.strerror or str(error), where=error.filename), False)
             raise typer.Exit(code)
 
+        wrapper.__doc__ = reflow(inspect.getdoc(fn))
         parameters = [*own, *_global_parameters(formats)]
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=parameters, return_annotation=inspect.Signature.empty

@@ -319,7 +319,12 @@ def assess(
     *,
     out: Output,
 ) -> Report | str:
-    """Evaluate every control and roll the results up to the 48 tasks of SP 800-218A."""
+    """Evaluate every control and roll the results up to the 48 tasks of SP 800-218A.
+
+    First runs `ssdf code`, `secrets`, `deps` and `env` over the project when they have not
+    run within --checks-max-age hours (recorded as those commands record them);
+    --no-run-checks or --no-record skips that.
+    """
     import json
 
     from ssdf_ai.errors import InputError
