@@ -65,6 +65,7 @@ def parse_catalog(text: str, *, where: str = "<string>") -> Catalog:
     try:
         # The C loader when libyaml is there (several times faster); both are safe loaders.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        # ssdf: ignore[SSDF-CODE-005] CSafeLoader or SafeLoader, both safe
         data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader, never yaml.Loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
