@@ -364,3 +364,22 @@ def test_names_of_key_ids_and_digests_are_not_secrets(line: str) -> None:
 def test_the_same_values_under_a_secret_name_are() -> None:
     (hit,) = scan_text('api_key = "d6fb4efa7e9584ec98974fc1b054a7f52c24fd93d"')
     assert hit.kind == "generic-secret"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        ">>> predicted_tokens_classes = [model.config.id2label[t.item()] for t in ids[0]]",
+        ">>> token2wav_config = Qwen2_5OmniToken2WavConfig()",
+        "secret_value = self.vault.read_secret_version",
+        "token_ids = vocab[Qx8vLm2Pz9Rt4Vw7Yb1Nc6K]",
+    ],
+)
+def test_code_assigned_to_a_secret_sounding_name_is_not_a_secret(line: str) -> None:
+    """Lines from transformers' own docstrings: a call, a subscript or an attribute path."""
+    assert scan_text(line) == []
+
+
+def test_a_quoted_dotted_value_is_still_read_as_a_literal() -> None:
+    (hit,) = scan_text('api_token = "Qx8vLm2Pz9Rt4Vw7Yb1Nc6K.a8Zq3"')
+    assert hit.kind == "generic-secret"

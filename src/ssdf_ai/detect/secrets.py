@@ -305,16 +305,30 @@ def _name(low: str, at: int) -> str:
     return low[start : end.end() if end else at]
 
 
+# ``model.config.id2label``, ``self.tokenizer``: a dotted path of identifiers is code.
+_DOTTED_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def _code_expression(text: str, value: str, start: int, end: int) -> bool:
+    """Whether the value assigned to a secret-sounding name is code, not a literal: a call
+    (``Qwen2Token2WavConfig()``), a subscript (``vocab[...]``), or a dotted attribute path."""
+    after = text[end : end + 1]
+    quoted = start > 0 and text[start - 1] in "\"'`"
+    if not quoted and after in ("(", "["):
+        return True
+    return not quoted and _DOTTED_NAME.fullmatch(value) is not None
+
+
 def _keyed(text: str, low: str) -> Iterator[Candidate]:
     for k in (k for regex in _KEYED for k in regex.finditer(low)):
         if _NAMED_NOT_SECRET.search(_name(low, k.start())):
             continue
         raw = text[k.start(1) : k.end(1)]
         value = raw.rstrip(".=") if not raw.endswith("==") else raw
-        if not looks_random(value):
-            continue
         start = k.start(1)
         end = start + len(value)
+        if _code_expression(text, value, k.start(1), end) or not looks_random(value):
+            continue
         context = low[max(0, k.start() - 40) : k.end()]
         aws_named = "aws" in context or "secret_access_key" in context
         if aws_named and _AWS_SECRET.fullmatch(value):
