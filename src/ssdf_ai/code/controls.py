@@ -67,27 +67,41 @@ def _counts(rule_ids: list[str]) -> str:
 
 def _verdict(
     this: Control, facts: Facts, command: str, what: str, missing: str
-) -> tuple[ControlResult | None, RunDetail | None]:
-    """The common part: no run, a stale run, or open high findings; ``None`` when it passes."""
+) -> ControlResult | RunDetail:
+    """The common part: the failing result (no run, a stale run, open high findings), or the
+    newest run when it passes."""
     detail = newest(facts, command)
     if detail is None:
-        return this.result(Outcome.NOT_SATISFIED, missing), None
+        return this.result(Outcome.NOT_SATISFIED, missing)
     link = _link(detail, what)
     if facts.is_stale(detail.run.finished_at):
         if facts.loaded.config.checks.unsafe_accept_stale_evidence:
-            return None, detail
+            return detail
         days = facts.loaded.config.checks.evidence.max_age_days
         return this.result(
             Outcome.STALE, f"the newest `ssdf {what}` is older than {days} days", [link]
-        ), detail
+        )
     found = _open(facts, detail)
     if found:
         return this.result(
             Outcome.NOT_SATISFIED,
             f"the newest `ssdf {what}` left high or critical findings open: {_counts(found)}",
             [link],
-        ), detail
-    return None, detail
+        )
+    return detail
+
+
+def _no_high_open(this: Control, facts: Facts, command: str, missing: str) -> ControlResult:
+    """Satisfied by a recent run of ``ssdf COMMAND`` with no open high or critical finding."""
+    found = _verdict(this, facts, command, command, missing)
+    if isinstance(found, ControlResult):
+        return found
+    return this.result(
+        Outcome.SATISFIED,
+        f"`ssdf {command}` ran recently; {len(found.findings)} lower-severity finding(s), "
+        "none high or open",
+        [_link(found, command)],
+    )
 
 
 @control(
@@ -108,15 +122,8 @@ def _verdict(
 )
 def code_analysed(this: Control, facts: Facts) -> ControlResult:
     """Satisfied by a recent `ssdf code` run with no open high or critical finding."""
-    result, detail = _verdict(
-        this, facts, CODE_COMMAND, "code", "no code analysis is recorded; run `ssdf code .`"
-    )
-    if result is not None or detail is None:
-        return result or this.result(Outcome.UNKNOWN, "no run")
-    return this.result(
-        Outcome.SATISFIED,
-        f"code analysed; {len(detail.findings)} lower-severity finding(s), none high or open",
-        [_link(detail, "code")],
+    return _no_high_open(
+        this, facts, CODE_COMMAND, "no code analysis is recorded; run `ssdf code .`"
     )
 
 
@@ -137,15 +144,11 @@ def code_analysed(this: Control, facts: Facts) -> ControlResult:
 )
 def secrets_absent(this: Control, facts: Facts) -> ControlResult:
     """Satisfied by a recent `ssdf secrets` run with no open finding of medium or more."""
-    result, detail = _verdict(
-        this,
-        facts,
-        SECRETS_COMMAND,
-        "secrets",
-        "no secret scan is recorded; run `ssdf secrets .`",
+    detail = _verdict(
+        this, facts, SECRETS_COMMAND, "secrets", "no secret scan is recorded; run `ssdf secrets .`"
     )
-    if result is not None or detail is None:
-        return result or this.result(Outcome.UNKNOWN, "no run")
+    if isinstance(detail, ControlResult):
+        return detail
     found = _open(facts, detail, Severity.MEDIUM)
     if found:
         return this.result(
@@ -175,15 +178,15 @@ def secrets_absent(this: Control, facts: Facts) -> ControlResult:
 )
 def dependencies_checked(this: Control, facts: Facts) -> ControlResult:
     """Satisfied by a recent `ssdf deps` run with a fresh database and no open high advisory."""
-    result, detail = _verdict(
+    detail = _verdict(
         this,
         facts,
         DEPS_COMMAND,
         "deps",
         "no dependency check is recorded; run `ssdf advisories update` and `ssdf deps .`",
     )
-    if result is not None or detail is None:
-        return result or this.result(Outcome.UNKNOWN, "no run")
+    if isinstance(detail, ControlResult):
+        return detail
     links = [_link(detail, "deps")]
     update = newest(facts, ADVISORIES_COMMAND)
     if update is None:
@@ -239,15 +242,8 @@ def dependencies_checked(this: Control, facts: Facts) -> ControlResult:
 )
 def environment_least_privilege(this: Control, facts: Facts) -> ControlResult:
     """Satisfied by a recent `ssdf env` run with no open high or critical finding."""
-    result, detail = _verdict(
-        this, facts, ENV_COMMAND, "env", "no environment check is recorded; run `ssdf env .`"
-    )
-    if result is not None or detail is None:
-        return result or this.result(Outcome.UNKNOWN, "no run")
-    return this.result(
-        Outcome.SATISFIED,
-        f"environment checked; {len(detail.findings)} lower-severity finding(s), none high open",
-        [_link(detail, "env")],
+    return _no_high_open(
+        this, facts, ENV_COMMAND, "no environment check is recorded; run `ssdf env .`"
     )
 
 
