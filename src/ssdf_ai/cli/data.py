@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ssdf_ai.cli._common import FORMATS_ALL, FORMATS_NO_SARIF, Output, command, fail_threshold
+from ssdf_ai.cli._common import (
+    FORMATS_ALL,
+    FORMATS_NO_SARIF,
+    FailOn,
+    Output,
+    RecordRun,
+    command,
+    fail_threshold,
+)
 from ssdf_ai.cli.evidence import Project
 
 if TYPE_CHECKING:
@@ -456,14 +464,7 @@ def check_(
             dir_okay=False,
         ),
     ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            "--fail-on",
-            help="Exit 1 on findings at or above this severity; default checks.fail_on.",
-            show_default=False,
-        ),
-    ] = None,
+    fail_on: FailOn = None,
     max_rows: Annotated[
         int,
         typer.Option(
@@ -471,9 +472,7 @@ def check_(
         ),
     ] = 200_000,
     project: Project = Path("."),
-    record: Annotated[
-        bool, typer.Option("--record/--no-record", help="Record the check in the evidence store.")
-    ] = True,
+    record: RecordRun = True,
     *,
     out: Output,
 ) -> DataCheckReport:

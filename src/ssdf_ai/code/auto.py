@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from ssdf_ai.code.controls import CODE_COMMAND, DEPS_COMMAND, ENV_COMMAND, SECRETS_COMMAND
 
 if TYPE_CHECKING:
-    from ssdf_ai.findings import Severity
+    from ssdf_ai.config import Config
     from ssdf_ai.report.base import FindingsReport
     from ssdf_ai.store import EvidenceStore
 
@@ -43,25 +43,25 @@ class AutoRun:
     error: str | None = None
 
 
-def _code(root: Path, threshold: Severity) -> tuple[FindingsReport, str]:
+def _code(root: Path, config: Config) -> tuple[FindingsReport, str]:
     from ssdf_ai.code import code_rules
     from ssdf_ai.code.analyze import analyze_path
     from ssdf_ai.code.code_report import CodeReport
 
     result = analyze_path(root, root)
     report = CodeReport.from_result(
-        result, path=".", rules_run=list(code_rules.RULES), fail_on=threshold
+        result, path=".", rules_run=list(code_rules.RULES), fail_on=config.checks.fail_on
     )
     return report, "."
 
 
-def _secrets(root: Path, threshold: Severity) -> tuple[FindingsReport, str]:
+def _secrets(root: Path, config: Config) -> tuple[FindingsReport, str]:
     from ssdf_ai.code.secrets import scan_secrets
 
-    return scan_secrets(root, root=root, fail_on=threshold), "."
+    return scan_secrets(root, root=root, fail_on=config.checks.fail_on), "."
 
 
-def _deps(root: Path, threshold: Severity) -> tuple[FindingsReport, str]:
+def _deps(root: Path, config: Config) -> tuple[FindingsReport, str]:
     from ssdf_ai.code._deps_check import check_dependencies
     from ssdf_ai.code.advisories import default_path
     from ssdf_ai.code.deps import collect
@@ -72,22 +72,21 @@ def _deps(root: Path, threshold: Severity) -> tuple[FindingsReport, str]:
         path=".",
         database=database,
         database_label=database.relative_to(root).as_posix(),
-        fail_on=threshold,
+        fail_on=config.checks.fail_on,
     )
     return report, "."
 
 
-def _env(root: Path, threshold: Severity) -> tuple[FindingsReport, str]:
+def _env(root: Path, config: Config) -> tuple[FindingsReport, str]:
     from ssdf_ai.code.env import check_environment
     from ssdf_ai.code.env_report import EnvReport
-    from ssdf_ai.config import load_config
 
-    paths = load_config(root).config.paths
+    paths = config.paths
     result = check_environment(root, root=root, models=paths.models, datasets=paths.datasets)
-    return EnvReport.from_result(result, fail_on=threshold), result.path
+    return EnvReport.from_result(result, fail_on=config.checks.fail_on), result.path
 
 
-RUNNERS: dict[str, Callable[[Path, Severity], tuple[FindingsReport, str]]] = {
+RUNNERS: dict[str, Callable[[Path, Config], tuple[FindingsReport, str]]] = {
     CODE_COMMAND: _code,
     SECRETS_COMMAND: _secrets,
     DEPS_COMMAND: _deps,
@@ -142,13 +141,13 @@ def run_stale_checks(
 
     with EvidenceStore.open(root, url=url) as store:
         due = stale_checks(store, now, max_age)
-    threshold = load_config(root).config.checks.fail_on
+    config = load_config(root).config
     for name in due:
         runner = RUNNERS[name]
         if on_start is not None:
             on_start(name)
         try:
-            report, subject = runner(root, threshold)
+            report, subject = runner(root, config)
         except (Error, OSError) as error:
             yield AutoRun(name, None, error=str(error))
             continue
